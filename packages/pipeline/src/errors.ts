@@ -1,0 +1,23 @@
+/**
+ * The one error type the pipeline throws for bad input or bad files.
+ * `code` is stable and machine-readable (the API maps it to a status); `message` is for people.
+ */
+export class SdedgeError extends Error {
+  readonly code: SdedgeErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: SdedgeErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'SdedgeError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export type SdedgeErrorCode =
+  | 'invalid_seed'
+  | 'invalid_shape'
+  | 'invalid_prompt'
+  | 'invalid_argument'
+  | 'tokenizer_file_missing'
+  | 'tokenizer_file_invalid';
