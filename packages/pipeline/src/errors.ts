@@ -20,4 +20,10 @@ export type SdedgeErrorCode =
   | 'invalid_prompt'
   | 'invalid_argument'
   | 'tokenizer_file_missing'
-  | 'tokenizer_file_invalid';
+  | 'tokenizer_file_invalid'
+  | 'unknown_scheduler'
+  | 'invalid_scheduler_config'
+  | 'invalid_steps'
+  | 'invalid_timestep'
+  | 'shape_mismatch'
+  | 'missing_generator';

@@ -35,12 +35,17 @@ export class Mt19937 {
 
   private twist(): void {
     const s = this.state;
-    for (let i = 0; i < N; i++) {
-      const y = (s[i] & UPPER_MASK) | (s[(i + 1) % N] & LOWER_MASK);
-      let next = s[(i + M) % N] ^ (y >>> 1);
-      if (y & 1) next ^= MATRIX_A;
-      s[i] = next >>> 0;
-    }
+    // Three loops instead of index arithmetic modulo N: the hot path of every draw.
+    let i = 0;
+    for (; i < N - M; i++) s[i] = s[i + M] ^ mix(s[i], s[i + 1]);
+    for (; i < N - 1; i++) s[i] = s[i + M - N] ^ mix(s[i], s[i + 1]);
+    s[N - 1] = s[M - 1] ^ mix(s[N - 1], s[0]);
     this.index = 0;
   }
+}
+
+/** The twist's combination of two state words: upper bit of one, lower 31 of the next. */
+function mix(upper: number, lower: number): number {
+  const y = (upper & UPPER_MASK) | (lower & LOWER_MASK);
+  return (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
 }
