@@ -26,4 +26,11 @@ export type SdedgeErrorCode =
   | 'invalid_steps'
   | 'invalid_timestep'
   | 'shape_mismatch'
-  | 'missing_generator';
+  | 'missing_generator'
+  | 'model_file_missing'
+  | 'model_file_invalid'
+  | 'model_unsupported'
+  | 'invalid_size'
+  | 'invalid_image'
+  | 'invalid_options'
+  | 'canceled';

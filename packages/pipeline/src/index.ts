@@ -1,6 +1,37 @@
 export { SdedgeError, type SdedgeErrorCode } from './errors.ts';
+export {
+  formatGenerationParameters,
+  type GenerationParameters,
+  parseGenerationParameters,
+} from './image/generation-parameters.ts';
+export { decodeImage, encodePng, readPngText } from './image/image-codecs.ts';
+export { latentPreview } from './image/latent-preview.ts';
+export type { RgbImage } from './image/rgb-image.ts';
+export {
+  type CommonGenerationOptions,
+  DEFAULT_LIMITS,
+  type GenerationLimits,
+  type Img2ImgOptions,
+  type InpaintOptions,
+  type StepProgress,
+  type Txt2ImgOptions,
+} from './pipelines/generation-options.ts';
+export {
+  type GeneratedImage,
+  type GenerationResult,
+  StableDiffusionPipeline,
+} from './pipelines/stable-diffusion-pipeline.ts';
 export { MAX_SEED, normalizeSeed } from './random/seed.ts';
 export { TorchGenerator } from './random/torch-generator.ts';
+export { float16ToFloat32, float32ToFloat16 } from './runtime/float16.ts';
+export { type LoadPipelineOptions, loadPipeline } from './runtime/load-pipeline.ts';
+export {
+  type ModelFiles,
+  memoryModelFiles,
+  type SessionSource,
+  urlModelFiles,
+} from './runtime/model-files.ts';
+export type { OrtRuntime } from './runtime/ort-types.ts';
 export {
   type BetaSchedule,
   type PredictionType,

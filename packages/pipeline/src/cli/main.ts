@@ -7,13 +7,48 @@ import { tokenizeWeighted } from '../text/weighted-tokens.ts';
 const USAGE = `Usage: sdedge <command> [options]
 
 Commands:
-  tokenize <prompt> --tokenizer DIR   CLIP token ids and weights of a prompt, chunk by chunk
-  randn --seed N --shape 1,4,64,64    torch.randn noise for a seed (first values and stats)
+  txt2img "prompt" [-o out.png]          generate an image (default model: the tiny random model)
+      --model DIR --negative TEXT --steps N --cfg S --sampler NAME --seed N
+      --width W --height H --batch N --clip-skip N --execution-provider cuda,cpu
+  img2img "prompt" --image FILE [--strength 0.75] [same options]
+  inpaint "prompt" --image FILE --mask FILE [--mask-blur 4] [--strength 1] [same options]
+  make-tiny-model DIR [--variant sd15|sd15-int64|sd2-v|inpaint|fp16] [--seed N]
+  tokenize "prompt" --tokenizer DIR      CLIP token ids and weights of a prompt, chunk by chunk
+  randn --seed N --shape 1,4,64,64       torch.randn noise for a seed (first values and stats)
 `;
 
 type Command = (args: string[]) => Promise<void>;
 
 const commands: Record<string, Command> = {
+  txt2img: async (args) =>
+    (await import('./generate-commands.ts')).generateCommand('txt2img', args),
+  img2img: async (args) =>
+    (await import('./generate-commands.ts')).generateCommand('img2img', args),
+  inpaint: async (args) =>
+    (await import('./generate-commands.ts')).generateCommand('inpaint', args),
+
+  async 'make-tiny-model'(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        variant: { type: 'string', default: 'sd15' },
+        seed: { type: 'string', default: '0' },
+      },
+    });
+    if (positionals.length !== 1)
+      throw new SdedgeError('invalid_argument', 'make-tiny-model takes one output folder.');
+    const { buildTinyModel } = await import('../tiny-model/tiny-model.ts');
+    const start = performance.now();
+    await buildTinyModel(positionals[0], {
+      variant: values.variant as never,
+      seed: Number(parseSeed(values.seed)),
+    });
+    console.log(
+      `wrote the tiny ${values.variant} model to ${positionals[0]} in ${(performance.now() - start).toFixed(0)} ms`,
+    );
+  },
+
   async tokenize(args) {
     const { values, positionals } = parseArgs({
       args,
@@ -61,12 +96,11 @@ function parseSeed(text: string): number | bigint {
 /** Runs the CLI; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  const command = name ? commands[name] : undefined;
+  const command = name && Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    process.stderr.write(
-      name && name !== '--help' ? `Unknown command "${name}".\n${USAGE}` : USAGE,
-    );
-    return name && name !== '--help' ? 2 : 0;
+    const help = !name || name === '--help' || name === 'help';
+    process.stderr.write(help ? USAGE : `Unknown command "${name}".\n${USAGE}`);
+    return help ? 0 : 2;
   }
   try {
     await command(args);

@@ -1,4 +1,5 @@
 import { SdedgeError } from '../errors.ts';
+import type { ClipTokenizerOptions } from './clip-tokenizer.ts';
 
 /** Special tokens and limits read from `special_tokens_map.json` / `tokenizer_config.json`. */
 export interface TokenizerSpecialTokens {
@@ -83,4 +84,55 @@ export function invalidFile(label: string, reason: string): SdedgeError {
   return new SdedgeError('tokenizer_file_invalid', `Invalid tokenizer file ${label}: ${reason}.`, {
     file: label,
   });
+}
+
+/**
+ * Reads a tokenizer folder through `read` (file name -> text, undefined when absent): vocab.json
+ * and merges.txt are required; tokenizer_config.json and special_tokens_map.json (which wins
+ * where both set a token) are optional. `describe` names a file in errors.
+ */
+export async function readTokenizerFiles(
+  read: (name: string) => Promise<string | undefined>,
+  describe: (name: string) => string,
+): Promise<ClipTokenizerOptions> {
+  const required = async (name: string) => {
+    let text: string | undefined;
+    try {
+      text = await read(name);
+    } catch (error) {
+      throw invalidFile(describe(name), `cannot be read (${(error as Error).message})`);
+    }
+    if (text === undefined) {
+      throw new SdedgeError(
+        'tokenizer_file_missing',
+        `Tokenizer file not found: ${describe(name)}.`,
+        {
+          file: describe(name),
+        },
+      );
+    }
+    return text;
+  };
+  const json = (text: string, name: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw invalidFile(describe(name), `not valid JSON (${(error as Error).message})`);
+    }
+  };
+  const vocab = parseVocab(
+    json(await required('vocab.json'), 'vocab.json'),
+    describe('vocab.json'),
+  );
+  const merges = parseMerges(await required('merges.txt'), describe('merges.txt'));
+  let special: TokenizerSpecialTokens = {};
+  for (const name of ['tokenizer_config.json', 'special_tokens_map.json']) {
+    const text = await read(name);
+    if (text === undefined) continue;
+    const parsed = parseSpecialTokens(json(text, name), describe(name));
+    for (const [key, value] of Object.entries(parsed)) {
+      if (value !== undefined) special = { ...special, [key]: value };
+    }
+  }
+  return { vocab, merges, ...special };
 }

@@ -1,0 +1,140 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { SdedgeError } from '../errors.ts';
+import { decodeImage } from '../image/image-codecs.ts';
+import { loadPipeline } from '../node.ts';
+import type { GenerationResult } from '../pipelines/stable-diffusion-pipeline.ts';
+import type { SchedulerName } from '../schedulers/create-scheduler.ts';
+import { defaultModelDir } from './default-model.ts';
+
+const GENERATION_OPTIONS = {
+  model: { type: 'string' },
+  output: { type: 'string', short: 'o', default: 'out.png' },
+  negative: { type: 'string', default: '' },
+  steps: { type: 'string', default: '20' },
+  cfg: { type: 'string', default: '7' },
+  sampler: { type: 'string', default: 'dpmpp_2m_karras' },
+  seed: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  batch: { type: 'string', default: '1' },
+  'clip-skip': { type: 'string', default: '1' },
+  'execution-provider': { type: 'string' },
+  image: { type: 'string' },
+  mask: { type: 'string' },
+  strength: { type: 'string' },
+  'mask-blur': { type: 'string', default: '4' },
+} as const;
+
+export type GenerationMode = 'txt2img' | 'img2img' | 'inpaint';
+
+/** `sdedge txt2img|img2img|inpaint "prompt" [options]`: generates and writes PNGs. */
+export async function generateCommand(mode: GenerationMode, args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: GENERATION_OPTIONS,
+  });
+  if (positionals.length !== 1)
+    throw new SdedgeError('invalid_argument', `${mode} takes exactly one prompt (quote it).`);
+  const started = performance.now();
+  const modelDir = values.model ?? (await defaultModelDir());
+  const pipeline = await loadPipeline(modelDir, {
+    ...(values['execution-provider']
+      ? { executionProviders: values['execution-provider'].split(',') }
+      : {}),
+  });
+  const loadMs = performance.now() - started;
+  try {
+    const common = {
+      prompt: positionals[0],
+      negativePrompt: values.negative,
+      steps: toNumber(values.steps, 'steps'),
+      guidanceScale: toNumber(values.cfg, 'cfg'),
+      sampler: values.sampler as SchedulerName,
+      ...(values.seed !== undefined ? { seed: toNumber(values.seed, 'seed') } : {}),
+      batchSize: toNumber(values.batch, 'batch'),
+      clipSkip: toNumber(values['clip-skip'], 'clip-skip'),
+      onStep: ({ step, totalSteps }: { step: number; totalSteps: number }) => {
+        process.stderr.write(`\rstep ${step}/${totalSteps}`);
+        if (step === totalSteps) process.stderr.write('\n');
+      },
+    };
+    let result: GenerationResult;
+    if (mode === 'txt2img') {
+      result = await pipeline.txt2img({
+        ...common,
+        ...(values.width ? { width: toNumber(values.width, 'width') } : {}),
+        ...(values.height ? { height: toNumber(values.height, 'height') } : {}),
+      });
+    } else {
+      const image = await readImage(values.image, '--image');
+      const strength =
+        values.strength === undefined ? undefined : toNumber(values.strength, 'strength');
+      result =
+        mode === 'img2img'
+          ? await pipeline.img2img({ ...common, image, strength })
+          : await pipeline.inpaint({
+              ...common,
+              image,
+              mask: await readImage(values.mask, '--mask'),
+              maskBlur: toNumber(values['mask-blur'], 'mask-blur'),
+              strength,
+            });
+    }
+    const paths = outputPaths(values.output, result.images.length);
+    for (const [i, generated] of result.images.entries()) {
+      await writeFile(paths[i], generated.toPng());
+      console.log(
+        `wrote ${paths[i]} (seed ${generated.seed}, ${generated.image.width}x${generated.image.height})`,
+      );
+    }
+    console.log(`model ${modelDir} (${pipeline.executionProviders.join(', ')})`);
+    console.log(formatTimings({ load: loadMs, ...result.timings }));
+  } finally {
+    await pipeline.dispose();
+  }
+}
+
+async function readImage(path: string | undefined, flag: string) {
+  if (!path) throw new SdedgeError('invalid_argument', `${flag} FILE is required.`);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (error) {
+    throw new SdedgeError('invalid_image', `Cannot read ${path}: ${(error as Error).message}`);
+  }
+  return decodeImage(bytes);
+}
+
+function toNumber(text: string, name: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) {
+    throw new SdedgeError('invalid_argument', `--${name} must be a number, got "${text}".`);
+  }
+  return value;
+}
+
+/** out.png for one image; out-0.png, out-1.png, ... for a batch. */
+function outputPaths(output: string, count: number): string[] {
+  if (count === 1) return [output];
+  const dot = output.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [output.slice(0, dot), output.slice(dot)] : [output, '.png'];
+  return Array.from({ length: count }, (_, i) => `${stem}-${i}${ext}`);
+}
+
+function formatTimings(ms: Record<string, number>): string {
+  const order = [
+    'load',
+    'tokenize',
+    'textEncoder',
+    'vaeEncode',
+    'unet',
+    'scheduler',
+    'vaeDecode',
+    'total',
+  ];
+  const parts = order.filter((k) => ms[k] !== undefined).map((k) => `${k} ${ms[k].toFixed(1)} ms`);
+  const overhead = ms.total - ms.ort;
+  return `timings: ${parts.join(', ')}; outside ONNX Runtime ${overhead.toFixed(1)} ms`;
+}

@@ -1,0 +1,66 @@
+/**
+ * The Node entry: onnxruntime-node (execution providers `cuda` then `cpu` by default), model
+ * folders on disk, and the tiny-model builder.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { GenerationLimits } from './pipelines/generation-options.ts';
+import type { StableDiffusionPipeline } from './pipelines/stable-diffusion-pipeline.ts';
+import { loadPipeline as loadWithRuntime } from './runtime/load-pipeline.ts';
+import type { ModelFiles } from './runtime/model-files.ts';
+import { directoryModelFiles } from './runtime/node-model-files.ts';
+import type { OrtRuntime, SessionOptions } from './runtime/ort-types.ts';
+
+export * from './index.ts';
+export { directoryModelFiles } from './runtime/node-model-files.ts';
+export {
+  buildTinyModel,
+  TINY_VARIANTS,
+  type TinyModelOptions,
+  type TinyVariant,
+} from './tiny-model/tiny-model.ts';
+
+export const NODE_DEFAULT_PROVIDERS = ['cuda', 'cpu'];
+
+export interface NodeLoadOptions {
+  executionProviders?: string[];
+  sessionOptions?: SessionOptions;
+  limits?: Partial<GenerationLimits>;
+  name?: string;
+}
+
+/** Loads a model folder (or other ModelFiles) with onnxruntime-node. */
+export function loadPipeline(
+  source: string | ModelFiles,
+  options: NodeLoadOptions = {},
+): Promise<StableDiffusionPipeline> {
+  const files = typeof source === 'string' ? directoryModelFiles(source) : source;
+  return loadWithRuntime(files, {
+    ...options,
+    ort: ort as unknown as OrtRuntime,
+    executionProviders: installedProviders(options.executionProviders ?? NODE_DEFAULT_PROVIDERS),
+  });
+}
+
+/**
+ * Drops the GPU providers whose libraries onnxruntime-node's install step did not fetch
+ * (`ONNXRUNTIME_NODE_INSTALL=cuda12` fetches CUDA's), so ONNX Runtime does not log a failed load
+ * for each model before falling back to the CPU.
+ */
+export function installedProviders(requested: string[]): string[] {
+  const binding = join(
+    dirname(createRequire(import.meta.url).resolve('onnxruntime-node')),
+    '..',
+    'bin',
+    'napi-v6',
+    process.platform,
+    process.arch,
+  );
+  const kept = requested.filter((name) => {
+    if (name !== 'cuda' && name !== 'tensorrt') return true;
+    return existsSync(join(binding, `libonnxruntime_providers_${name}.so`));
+  });
+  return kept.length > 0 ? kept : ['cpu'];
+}

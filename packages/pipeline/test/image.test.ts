@@ -1,0 +1,155 @@
+import jpeg from 'jpeg-js';
+import { describe, expect, it } from 'vitest';
+import { blurMask, latentMask, maskFromImage } from '../src/image/mask.ts';
+import {
+  decodeImage,
+  encodePng,
+  float16ToFloat32,
+  float32ToFloat16,
+  formatGenerationParameters,
+  latentPreview,
+  parseGenerationParameters,
+  readPngText,
+} from '../src/index.ts';
+import { testImage } from './helpers/tiny-models.ts';
+
+describe('PNG and JPEG', () => {
+  it('round-trips RGB through PNG with text chunks', () => {
+    const image = testImage(24, 16);
+    const png = encodePng(image, { text: { parameters: 'a cat\nSteps: 20' } });
+    expect(decodeImage(png)).toEqual(image);
+    expect(readPngText(png)).toEqual({ parameters: 'a cat\nSteps: 20' });
+  });
+
+  it('decodes JPEG to RGB', () => {
+    const rgba = new Uint8Array(16 * 8 * 4).fill(200);
+    const encoded = jpeg.encode({ data: rgba, width: 16, height: 8 }, 95).data;
+    const decoded = decodeImage(new Uint8Array(encoded));
+    expect([decoded.width, decoded.height, decoded.data.length]).toEqual([16, 8, 16 * 8 * 3]);
+    expect(Math.abs(decoded.data[0] - 200)).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses undecodable bytes with invalid_image', () => {
+    const webp = new Uint8Array([
+      ...new TextEncoder().encode('RIFF'),
+      0,
+      0,
+      0,
+      0,
+      ...new TextEncoder().encode('WEBPVP8 '),
+    ]);
+    for (const bytes of [
+      new Uint8Array(0),
+      new TextEncoder().encode('hello, not an image'),
+      webp,
+    ]) {
+      expect(() => decodeImage(bytes)).toThrowError(
+        expect.objectContaining({ code: 'invalid_image' }),
+      );
+    }
+    const png = encodePng(testImage(8, 8));
+    expect(() => decodeImage(png.subarray(0, 40))).toThrowError(
+      expect.objectContaining({ code: 'invalid_image' }),
+    );
+    expect(() => decodeImage(new Uint8Array([0xff, 0xd8, 0xff, 0, 1, 2, 3, 4, 5]))).toThrowError(
+      expect.objectContaining({ code: 'invalid_image' }),
+    );
+  });
+});
+
+describe('generation parameters', () => {
+  it('formats like AUTOMATIC1111 and parses back', () => {
+    const text = formatGenerationParameters({
+      prompt: 'a lighthouse\nat dusk',
+      negativePrompt: 'blurry, ugly',
+      settings: {
+        Steps: '20',
+        Sampler: 'DPM++ 2M Karras',
+        'CFG scale': '7',
+        Seed: '1234',
+        Size: '512x512',
+        Model: 'my, model',
+      },
+    });
+    expect(text).toBe(
+      'a lighthouse\nat dusk\nNegative prompt: blurry, ugly\nSteps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234, Size: 512x512, Model: "my, model"',
+    );
+    const parsed = parseGenerationParameters(text);
+    expect(parsed).toEqual({
+      prompt: 'a lighthouse\nat dusk',
+      negativePrompt: 'blurry, ugly',
+      settings: {
+        Steps: '20',
+        Sampler: 'DPM++ 2M Karras',
+        'CFG scale': '7',
+        Seed: '1234',
+        Size: '512x512',
+        Model: 'my, model',
+      },
+    });
+  });
+
+  it('omits an empty negative prompt and reads A1111 text', () => {
+    expect(formatGenerationParameters({ prompt: 'x', settings: { Steps: '1' } })).toBe(
+      'x\nSteps: 1',
+    );
+    const a1111 =
+      'masterpiece\nNegative prompt: lowres\nSteps: 30, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x768, Model hash: abc123';
+    expect(parseGenerationParameters(a1111).settings['Model hash']).toBe('abc123');
+  });
+});
+
+describe('masks and previews', () => {
+  it('blurs masks and binarizes them onto the latent grid', () => {
+    const white = { width: 16, height: 16, data: new Uint8Array(16 * 16 * 3) };
+    for (let y = 0; y < 16; y++)
+      for (let x = 8; x < 16; x++) white.data.fill(255, (y * 16 + x) * 3, (y * 16 + x) * 3 + 3);
+    const mask = maskFromImage(white);
+    expect(mask.data[0]).toBe(0);
+    expect(mask.data[15]).toBe(1);
+    const blurred = blurMask(mask, 2);
+    expect(blurred.data[7]).toBeGreaterThan(0.1);
+    expect(blurred.data[7]).toBeLessThan(0.5);
+    expect(blurred.data[0]).toBeLessThan(1e-3);
+    expect(Array.from(latentMask(mask, 2, 2))).toEqual([0, 1, 0, 1]);
+    expect(() => blurMask(mask, -1)).toThrowError(
+      expect.objectContaining({ code: 'invalid_options' }),
+    );
+  });
+
+  it('maps latents to a small RGB preview', () => {
+    const latents = new Float32Array(4 * 2 * 2);
+    latents.fill(1, 0, 4); // channel 0 only: reddish
+    const preview = latentPreview(latents, 2, 2);
+    expect([preview.width, preview.height]).toEqual([2, 2]);
+    expect(preview.data[0]).toBeGreaterThan(preview.data[2]);
+  });
+});
+
+describe('float16', () => {
+  it('round-trips representable values and rounds to nearest even', () => {
+    const values = Float32Array.from([
+      0,
+      -0,
+      1,
+      -2,
+      0.5,
+      65504,
+      6.103515625e-5,
+      2 ** -24, // smallest subnormal
+      Number.POSITIVE_INFINITY,
+    ]);
+    expect(Array.from(float16ToFloat32(float32ToFloat16(values)))).toEqual(Array.from(values));
+    expect(float16ToFloat32(float32ToFloat16(Float32Array.from([1 + 2 ** -11])))[0]).toBe(1); // tie -> even
+    expect(float16ToFloat32(float32ToFloat16(Float32Array.from([1e6])))[0]).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+    expect(
+      Number.isNaN(float16ToFloat32(float32ToFloat16(Float32Array.from([Number.NaN])))[0]),
+    ).toBe(true);
+    expect(float16ToFloat32(float32ToFloat16(Float32Array.from([0.1])))[0]).toBeCloseTo(
+      0.0999755859375,
+      10,
+    );
+  });
+});
