@@ -14,6 +14,17 @@ import { directoryModelFiles } from './runtime/node-model-files.ts';
 import type { OrtRuntime, SessionOptions } from './runtime/ort-types.ts';
 
 export * from './index.ts';
+export {
+  type AutoencoderKLConfig,
+  buildVaeDecoder,
+  buildVaeEncoder,
+} from './onnx-builder/autoencoder-kl.ts';
+export { buildClipTextModel, type ClipTextConfig } from './onnx-builder/clip-text-model.ts';
+export { externalizeWeights } from './onnx-builder/external-data.ts';
+export {
+  buildUNet2DCondition,
+  type UNet2DConditionConfig,
+} from './onnx-builder/unet-2d-condition.ts';
 export { directoryModelFiles } from './runtime/node-model-files.ts';
 export {
   buildTinyModel,
