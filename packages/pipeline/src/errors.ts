@@ -33,4 +33,6 @@ export type SdedgeErrorCode =
   | 'invalid_size'
   | 'invalid_image'
   | 'invalid_options'
-  | 'canceled';
+  | 'canceled'
+  | 'invalid_schedule'
+  | 'invalid_settings';

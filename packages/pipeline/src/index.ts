@@ -1,3 +1,22 @@
+export { type ColorCoherence, matchColors } from './animation/color-match.ts';
+export {
+  type AnimationSettings,
+  DEFORUM_DEFAULTS,
+  type KeyframePrompt,
+  type LoadedSettings,
+  loadDeforumSettings,
+} from './animation/deforum-settings.ts';
+export { type BorderMode, type Transform2D, warpFrame } from './animation/frame-warp.ts';
+export { parseSchedule, type ScheduleOptions } from './animation/parse-schedule.ts';
+export {
+  type AnimationProgress,
+  type RenderOptions,
+  type RenderResult,
+  renderAnimation,
+} from './animation/render-animation.ts';
+export { compileExpression } from './animation/schedule-expression.ts';
+export { SEED_BEHAVIORS, type SeedBehavior, SeedSequence } from './animation/seed-behavior.ts';
+export { encodeGif, encodeMp4 } from './animation/video-encoding.ts';
 export { SdedgeError, type SdedgeErrorCode } from './errors.ts';
 export {
   formatGenerationParameters,

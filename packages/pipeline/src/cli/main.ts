@@ -12,6 +12,7 @@ Commands:
       --width W --height H --batch N --clip-skip N --execution-provider cuda,cpu
   img2img "prompt" --image FILE [--strength 0.75] [same options]
   inpaint "prompt" --image FILE --mask FILE [--mask-blur 4] [--strength 1] [same options]
+  animate settings.json [-o out/]         render a Deforum settings file to frames, MP4 and GIF
   make-tiny-model DIR [--variant sd15|sd15-int64|sd2-v|inpaint|fp16] [--seed N]
   tokenize "prompt" --tokenizer DIR      CLIP token ids and weights of a prompt, chunk by chunk
   randn --seed N --shape 1,4,64,64       torch.randn noise for a seed (first values and stats)
@@ -26,6 +27,7 @@ const commands: Record<string, Command> = {
     (await import('./generate-commands.ts')).generateCommand('img2img', args),
   inpaint: async (args) =>
     (await import('./generate-commands.ts')).generateCommand('inpaint', args),
+  animate: async (args) => (await import('./animate-command.ts')).animateCommand(args),
 
   async 'make-tiny-model'(args) {
     const { values, positionals } = parseArgs({

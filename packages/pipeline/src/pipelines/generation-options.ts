@@ -29,6 +29,11 @@ export interface CommonGenerationOptions {
   /** DDIM's eta. */
   eta?: number;
   onStep?: (progress: StepProgress) => void;
+  /**
+   * Blends the prompt's conditioning with another prompt's: (1 - weight) * prompt + weight *
+   * blend.prompt (Deforum's interpolation mode). The negative prompt is shared.
+   */
+  promptBlend?: { prompt: string; weight: number };
   /** Preview interval in steps for onStep (0 = no previews). */
   previewEvery?: number;
   signal?: AbortSignal;
@@ -81,6 +86,7 @@ export interface ResolvedOptions {
   clipSkip: number;
   eta: number;
   previewEvery: number;
+  promptBlend?: { prompt: string; weight: number };
   onStep?: (progress: StepProgress) => void;
   signal?: AbortSignal;
 }
@@ -131,9 +137,20 @@ export function resolveCommonOptions(
   if (signal !== undefined && (typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
     throw invalid('signal', 'signal must be an AbortSignal.');
   }
+  let promptBlend: ResolvedOptions['promptBlend'];
+  if (options.promptBlend !== undefined) {
+    const blend = options.promptBlend;
+    if (!blend || typeof blend !== 'object')
+      throw invalid('promptBlend', 'promptBlend must be { prompt, weight }.');
+    promptBlend = {
+      prompt: text(blend.prompt, 'promptBlend.prompt', limits),
+      weight: number(blend.weight, 'promptBlend.weight', 0, 1),
+    };
+  }
   return {
     prompt,
     negativePrompt,
+    promptBlend,
     steps,
     guidanceScale,
     sampler,

@@ -17,7 +17,7 @@ import type { VaeModel } from '../runtime/vae.ts';
 import { createScheduler, schedulerLabel } from '../schedulers/create-scheduler.ts';
 import type { Scheduler } from '../schedulers/scheduler.ts';
 import type { ClipTokenizer } from '../text/clip-tokenizer.ts';
-import { tokenizeWeightedPair } from '../text/weighted-tokens.ts';
+import { equalizeChunks, tokenizeWeighted } from '../text/weighted-tokens.ts';
 import { denoise, throwIfAborted } from './denoise-loop.ts';
 import {
   DEFAULT_LIMITS,
@@ -299,19 +299,30 @@ export class StableDiffusionPipeline {
     );
 
     const start = performance.now();
-    const pair = tokenizeWeightedPair(this.parts.tokenizer, o.prompt, o.negativePrompt);
+    const tokenizer = this.parts.tokenizer;
+    const lists = [
+      tokenizeWeighted(tokenizer, o.prompt),
+      tokenizeWeighted(tokenizer, o.negativePrompt),
+    ];
+    if (o.promptBlend) lists.push(tokenizeWeighted(tokenizer, o.promptBlend.prompt));
+    const [positive, negative, blend] = equalizeChunks(tokenizer, lists);
     timings.add('tokenize', performance.now() - start);
     throwIfAborted(o.signal);
     const guided = o.guidanceScale > 1;
+    const groups = [positive, ...(guided ? [negative] : []), ...(blend ? [blend] : [])];
     const embeddings = await timings.time('textEncoder', () =>
-      this.parts.textEncoder.encode(
-        guided ? [...pair.prompt, ...pair.negative] : pair.prompt,
-        o.clipSkip,
-      ),
+      this.parts.textEncoder.encode(groups.flat(), o.clipSkip),
     );
-    const half = pair.prompt.length * 77 * this.parts.textEncoder.hiddenSize;
-    const condition = embeddings.subarray(0, half);
-    const uncondition = guided ? embeddings.subarray(half) : new Float32Array(0);
+    const perPrompt = positive.length * 77 * this.parts.textEncoder.hiddenSize;
+    let condition = embeddings.subarray(0, perPrompt);
+    const uncondition = guided
+      ? embeddings.subarray(perPrompt, 2 * perPrompt)
+      : new Float32Array(0);
+    if (blend && o.promptBlend) {
+      const other = embeddings.subarray(embeddings.length - perPrompt);
+      const w = o.promptBlend.weight;
+      condition = condition.map((v, i) => (1 - w) * v + w * other[i]);
+    }
 
     const prepared = await prepare({ scheduler, generators, timings });
     const latents = await denoise({
@@ -321,7 +332,7 @@ export class StableDiffusionPipeline {
       latents: prepared.latents,
       condition,
       uncondition,
-      sequence: pair.prompt.length * 77,
+      sequence: positive.length * 77,
       contextDim: this.parts.textEncoder.hiddenSize,
       latentHeight: lh,
       latentWidth: lw,

@@ -88,15 +88,24 @@ export function tokenizeWeightedPair(
   negativePrompt: string,
   options: Omit<TokenizeWeightedOptions, 'minChunks'> = {},
 ): { prompt: WeightedChunk[]; negative: WeightedChunk[] } {
-  const positive = tokenizeWeighted(tokenizer, prompt, options);
-  const negative = tokenizeWeighted(tokenizer, negativePrompt, options);
-  const chunkLength = positive[0].ids.length - 2;
-  for (const chunks of [positive, negative]) {
-    while (chunks.length < Math.max(positive.length, negative.length)) {
-      chunks.push(wrapChunk(tokenizer, [], [], chunkLength));
-    }
-  }
+  const [positive, negative] = equalizeChunks(tokenizer, [
+    tokenizeWeighted(tokenizer, prompt, options),
+    tokenizeWeighted(tokenizer, negativePrompt, options),
+  ]);
   return { prompt: positive, negative };
+}
+
+/** Pads each list with empty chunks to the longest list's count (in place; returns the lists). */
+export function equalizeChunks(
+  tokenizer: ClipTokenizer,
+  lists: WeightedChunk[][],
+): WeightedChunk[][] {
+  const count = Math.max(...lists.map((l) => l.length));
+  for (const chunks of lists) {
+    const chunkLength = chunks[0].ids.length - 2;
+    while (chunks.length < count) chunks.push(wrapChunk(tokenizer, [], [], chunkLength));
+  }
+  return lists;
 }
 
 function wrapChunk(
