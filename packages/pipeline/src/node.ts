@@ -1,6 +1,7 @@
 /**
- * The Node entry: onnxruntime-node (execution providers `cuda` then `cpu` by default), model
- * folders on disk, and the tiny-model builder.
+ * The Node entry: onnxruntime-node (execution providers `cuda` then `cpu` by default; `webgpu`
+ * runs ONNX Runtime's WebGPU provider on any Vulkan driver, lavapipe included), model folders
+ * on disk, and the tiny-model builder.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -32,6 +33,12 @@ export {
   type TinyModelOptions,
   type TinyVariant,
 } from './tiny-model/tiny-model.ts';
+export { describeWebGpuAdapter, type WebGpuAdapterInfo } from './webgpu/adapter-info.ts';
+export {
+  lavapipeDir,
+  lavapipeEnvironment,
+  rerunWithLavapipe,
+} from './webgpu/lavapipe-environment.ts';
 
 export const NODE_DEFAULT_PROVIDERS = ['cuda', 'cpu'];
 
@@ -50,6 +57,8 @@ export function loadPipeline(
   const files = typeof source === 'string' ? directoryModelFiles(source) : source;
   return loadWithRuntime(files, {
     ...options,
+    // Errors only: ONNX Runtime otherwise warns about every node it keeps on the CPU.
+    sessionOptions: { logSeverityLevel: 3, ...options.sessionOptions },
     ort: ort as unknown as OrtRuntime,
     executionProviders: installedProviders(options.executionProviders ?? NODE_DEFAULT_PROVIDERS),
   });

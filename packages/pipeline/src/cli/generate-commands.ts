@@ -90,6 +90,14 @@ export async function generateCommand(mode: GenerationMode, args: string[]): Pro
       );
     }
     console.log(`model ${modelDir} (${pipeline.executionProviders.join(', ')})`);
+    if (pipeline.executionProviders.some((p) => p.endsWith('webgpu'))) {
+      const { describeWebGpuAdapter } = await import('../webgpu/adapter-info.ts');
+      const adapter = await describeWebGpuAdapter();
+      if (adapter)
+        console.log(
+          `WebGPU adapter: ${adapter.description} (${adapter.vendor}${adapter.isFallbackAdapter ? ', software' : ''})`,
+        );
+    }
     console.log(formatTimings({ load: loadMs, ...result.timings }));
   } finally {
     await pipeline.dispose();

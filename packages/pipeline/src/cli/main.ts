@@ -97,6 +97,14 @@ function parseSeed(text: string): number | bigint {
 
 /** Runs the CLI; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  const provider = argv.find(
+    (a, i) => argv[i - 1] === '--execution-provider' || a.startsWith('--execution-provider='),
+  );
+  if (provider?.includes('webgpu')) {
+    const { rerunWithLavapipe } = await import('../webgpu/lavapipe-environment.ts');
+    const status = rerunWithLavapipe();
+    if (status !== null) return status;
+  }
   const [name, ...args] = argv;
   const command = name && Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
