@@ -146,5 +146,10 @@ write_json(f"{out}/sdedge_scenes.json", {
     "sizes": scenes.SIZES,
     "positions": scenes.POSITIONS,
     "held_out": held_out,
+    # Captions tokenized by the trainer's tokenizer: sdedge's ClipTokenizer must agree.
+    "tokenizer_check": [
+        {"text": t, "ids": clip_bpe.Tokenizer(vocab, merges)(t)[:12]}
+        for t in ["a small red circle in the top left on a blue background", "two green squares", ""]
+    ],
 })
 print("exported to", out)

@@ -1,12 +1,8 @@
 import { BASE_DEFAULTS, type SchedulerConfig } from './config.ts';
-import {
-  addNoiseAtSigma,
-  alphaSigmaOf,
-  lambdaOf,
-  multistepSchedule,
-} from './multistep-schedule.ts';
+import { alphaSigmaOf, lambdaOf } from './multistep-schedule.ts';
+import { MultistepScheduler } from './multistep-scheduler.ts';
 import { predictX0, weightedSum } from './sample-math.ts';
-import { BaseScheduler, type StepOptions } from './scheduler.ts';
+import type { StepOptions } from './scheduler.ts';
 
 export const DPM_SOLVER_DEFAULTS: SchedulerConfig = { ...BASE_DEFAULTS };
 
@@ -16,24 +12,12 @@ export const DPM_SOLVER_DEFAULTS: SchedulerConfig = { ...BASE_DEFAULTS };
  * "DPM++ 2M" (and "DPM++ 2M Karras" with use_karras_sigmas). solver_order 1 to 3; the last steps
  * fall back to lower orders as diffusers does (lower_order_final, final sigma 0).
  */
-export class DpmSolverMultistepScheduler extends BaseScheduler {
+export class DpmSolverMultistepScheduler extends MultistepScheduler {
   readonly name: string;
-  sigmas: number[] = [];
-  private x0History: Float32Array[] = [];
-  private lowerOrderCount = 0;
 
   constructor(config: SchedulerConfig, name = 'dpmpp_2m') {
-    super(config, { clampFinalAlpha: true });
+    super(config, 'train_min');
     this.name = name;
-  }
-
-  protected computeTimesteps(n: number): void {
-    const { timesteps, sigmas } = multistepSchedule(this.schedule, this.config, n, 'train_min');
-    this.timesteps = timesteps;
-    this.sigmas = sigmas;
-    this.numInferenceSteps = timesteps.length;
-    this.x0History = [];
-    this.lowerOrderCount = 0;
   }
 
   protected computeStep(
@@ -52,8 +36,7 @@ export class DpmSolverMultistepScheduler extends BaseScheduler {
     const lowerOrderSecond = i === steps - 2 && c.lower_order_final && steps < 15;
 
     const [alphaS, sigmaS] = alphaSigmaOf(this.sigmas[i]);
-    this.x0History.push(predictX0(c.prediction_type, sample, modelOutput, alphaS, sigmaS));
-    if (this.x0History.length > c.solver_order) this.x0History.shift();
+    this.rememberX0(predictX0(c.prediction_type, sample, modelOutput, alphaS, sigmaS));
 
     let out: Float32Array;
     if (c.solver_order === 1 || this.lowerOrderCount < 1 || lowerOrderFinal)
@@ -62,17 +45,9 @@ export class DpmSolverMultistepScheduler extends BaseScheduler {
       out = this.secondOrderUpdate(i, sample);
     else out = this.thirdOrderUpdate(i, sample);
 
-    if (this.lowerOrderCount < c.solver_order) this.lowerOrderCount++;
+    this.countWarmUpStep();
     this.advanceStepIndex();
     return out;
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
-    return addNoiseAtSigma(this.sigmas[this.noiseIndex(t)], original, noise);
-  }
-
-  private newestX0(back: number): Float32Array {
-    return this.x0History[this.x0History.length - 1 - back];
   }
 
   /** DDIM in log-SNR time: x_t = (sigma_t / sigma_s) x_s - alpha_t (e^-h - 1) x0. */

@@ -17,12 +17,6 @@ export class EulerAncestralScheduler extends SigmaScheduler {
     super(config, { clampFinalAlpha: true });
   }
 
-  protected computeTimesteps(n: number): void {
-    const { timesteps, sigmas } = this.sigmaSchedule(n);
-    this.timesteps = timesteps;
-    this.sigmas = sigmas;
-  }
-
   protected computeStep(
     modelOutput: Float32Array,
     t: number,

@@ -13,15 +13,6 @@ export class EulerScheduler extends SigmaScheduler {
     super(config, { clampFinalAlpha: true });
   }
 
-  protected computeTimesteps(n: number): void {
-    const { timesteps, sigmas } = this.sigmaSchedule(
-      n,
-      this.config.final_sigmas_type === 'sigma_min',
-    );
-    this.timesteps = timesteps;
-    this.sigmas = sigmas;
-  }
-
   protected computeStep(
     modelOutput: Float32Array,
     t: number,

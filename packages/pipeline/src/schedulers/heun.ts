@@ -22,7 +22,7 @@ export class HeunScheduler extends SigmaScheduler {
   private firstSample: Float32Array | null = null;
   private firstDt = 0;
 
-  protected computeTimesteps(n: number): void {
+  protected override computeTimesteps(n: number): void {
     const { timesteps, sigmas } = this.sigmaSchedule(n);
     this.sigmas = [
       sigmas[0],

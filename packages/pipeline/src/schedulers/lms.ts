@@ -15,10 +15,8 @@ export class LmsScheduler extends SigmaScheduler {
   readonly name: string = 'lms';
   private slopes: Float32Array[] = [];
 
-  protected computeTimesteps(n: number): void {
-    const { timesteps, sigmas } = this.sigmaSchedule(n);
-    this.timesteps = timesteps;
-    this.sigmas = sigmas;
+  protected override computeTimesteps(n: number): void {
+    super.computeTimesteps(n);
     this.slopes = [];
   }
 

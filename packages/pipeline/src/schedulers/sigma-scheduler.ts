@@ -35,6 +35,15 @@ export abstract class SigmaScheduler extends BaseScheduler {
     return out;
   }
 
+  protected computeTimesteps(n: number): void {
+    const { timesteps, sigmas } = this.sigmaSchedule(
+      n,
+      this.config.final_sigmas_type === 'sigma_min',
+    );
+    this.timesteps = timesteps;
+    this.sigmas = sigmas;
+  }
+
   /**
    * Timesteps and sigmas as diffusers' Euler/Heun/LMS compute them: spaced timesteps, their sigmas
    * by interpolation, optionally replaced by Karras sigmas (with timesteps mapped back), and a

@@ -1,13 +1,9 @@
 import { BASE_DEFAULTS, type SchedulerConfig } from './config.ts';
-import {
-  addNoiseAtSigma,
-  alphaSigmaOf,
-  lambdaOf,
-  multistepSchedule,
-} from './multistep-schedule.ts';
+import { alphaSigmaOf, lambdaOf } from './multistep-schedule.ts';
+import { MultistepScheduler } from './multistep-scheduler.ts';
 import { solveLinear } from './numpy-math.ts';
 import { predictX0, weightedSum } from './sample-math.ts';
-import { BaseScheduler, type StepOptions } from './scheduler.ts';
+import type { StepOptions } from './scheduler.ts';
 
 export const UNIPC_DEFAULTS: SchedulerConfig = { ...BASE_DEFAULTS };
 
@@ -16,25 +12,17 @@ export const UNIPC_DEFAULTS: SchedulerConfig = { ...BASE_DEFAULTS };
  * B(h) = e^h - 1 variant ("bh2"), diffusers' UniPCMultistepScheduler. Each step first corrects the
  * previous step's result with the new model output (UniC), then predicts the next sample (UniP).
  */
-export class UniPcScheduler extends BaseScheduler {
+export class UniPcScheduler extends MultistepScheduler {
   readonly name: string = 'unipc';
-  sigmas: number[] = [];
-  private x0History: Float32Array[] = [];
-  private lowerOrderCount = 0;
   private lastSample: Float32Array | null = null;
   private lastOrder = 1;
 
   constructor(config: SchedulerConfig) {
-    super(config, { clampFinalAlpha: true });
+    super(config, 'karras_min');
   }
 
-  protected computeTimesteps(n: number): void {
-    const { timesteps, sigmas } = multistepSchedule(this.schedule, this.config, n, 'karras_min');
-    this.timesteps = timesteps;
-    this.sigmas = sigmas;
-    this.numInferenceSteps = timesteps.length;
-    this.x0History = [];
-    this.lowerOrderCount = 0;
+  protected override resetHistory(): void {
+    super.resetHistory();
     this.lastSample = null;
   }
 
@@ -52,8 +40,7 @@ export class UniPcScheduler extends BaseScheduler {
     let corrected = sample;
     if (i > 0 && this.lastSample) corrected = this.correct(i, x0, this.lastSample, this.lastOrder);
 
-    this.x0History.push(x0);
-    if (this.x0History.length > c.solver_order) this.x0History.shift();
+    this.rememberX0(x0);
     const wanted = c.lower_order_final
       ? Math.min(c.solver_order, this.timesteps.length - i)
       : c.solver_order;
@@ -61,13 +48,9 @@ export class UniPcScheduler extends BaseScheduler {
     this.lastSample = corrected;
 
     const out = this.predict(i, corrected, this.lastOrder);
-    if (this.lowerOrderCount < c.solver_order) this.lowerOrderCount++;
+    this.countWarmUpStep();
     this.advanceStepIndex();
     return out;
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, t: number): Float32Array {
-    return addNoiseAtSigma(this.sigmas[this.noiseIndex(t)], original, noise);
   }
 
   /** UniP: from sigmas[i] to sigmas[i + 1] using the last `order` x0 estimates. */

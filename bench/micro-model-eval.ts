@@ -1,0 +1,127 @@
+/**
+ * Accuracy of sdedge-micro: generates held-out prompts (colour / shape / background triples the
+ * model never saw in training) through the real pipeline with fixed seeds and three samplers,
+ * then reads back the drawing with simple image analysis (scene-analysis.ts).
+ *   npx tsx bench/micro-model-eval.ts [--smoke] [--model DIR] [--steps N] [--cfg S]
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { analyzeScene, type SceneVocabulary, sceneCaption } from '@sdedge/pipeline/eval';
+import { loadPipeline, type SchedulerName } from '@sdedge/pipeline/node';
+import { MICRO_MODEL_DIR } from './lib/micro-model.ts';
+import { printTable } from './lib/timing.ts';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    model: { type: 'string', default: MICRO_MODEL_DIR },
+    steps: { type: 'string', default: '20' },
+    cfg: { type: 'string', default: '7' },
+  },
+});
+const vocabulary: SceneVocabulary = JSON.parse(
+  readFileSync(`${values.model}/sdedge_scenes.json`, 'utf8'),
+);
+const samplers: SchedulerName[] = ['euler_a', 'dpmpp_2m_karras', 'ddim'];
+const positions = Object.keys(vocabulary.positions);
+const sizes = Object.keys(vocabulary.sizes);
+const cases = vocabulary.held_out
+  .slice(0, values.smoke ? 2 : undefined)
+  .map(([color, shape, background], i) => ({
+    color,
+    shape,
+    background,
+    position: positions[i % positions.length],
+    size: sizes[i % sizes.length],
+  }));
+
+const pipe = await loadPipeline(values.model, { executionProviders: ['cpu'] });
+const totals: Record<string, Record<string, [number, number]>> = {};
+const tally = (sampler: string, attribute: string, ok: boolean) => {
+  totals[sampler] ??= {};
+  const entry = (totals[sampler][attribute] ??= [0, 0]);
+  entry[0] += ok ? 1 : 0;
+  entry[1] += 1;
+};
+const steps = Number(values.steps);
+const guidanceScale = Number(values.cfg);
+for (const sampler of samplers) {
+  for (const [i, c] of cases.entries()) {
+    const prompt = sceneCaption({ count: 1, ...c });
+    const { images } = await pipe.txt2img({
+      prompt,
+      seed: 1000 + i,
+      steps,
+      guidanceScale,
+      sampler,
+    });
+    const reading = analyzeScene(images[0].image, vocabulary);
+    tally(sampler, 'background colour', reading.background === c.background);
+    tally(sampler, 'shape colour', reading.color === c.color);
+    tally(sampler, 'position', reading.position === c.position);
+    tally(sampler, 'count (1)', reading.count === 1);
+  }
+  // Two shapes: the count and colours.
+  for (const [i, c] of cases.slice(0, Math.ceil(cases.length / 2)).entries()) {
+    const prompt = sceneCaption({
+      count: 2,
+      color: c.color,
+      shape: c.shape,
+      background: c.background,
+    });
+    const { images } = await pipe.txt2img({
+      prompt,
+      seed: 2000 + i,
+      steps,
+      guidanceScale,
+      sampler,
+    });
+    const reading = analyzeScene(images[0].image, vocabulary);
+    tally(sampler, 'count (2)', reading.count === 2);
+  }
+}
+
+// Prompt weights and negative prompts: how often an unspecified colour comes out red.
+const redRate = async (prompt: string, negativePrompt = '') => {
+  let red = 0;
+  const n = values.smoke ? 2 : 24;
+  for (let i = 0; i < n; i++) {
+    const { images } = await pipe.txt2img({
+      prompt,
+      negativePrompt,
+      seed: 3000 + i,
+      steps,
+      guidanceScale,
+      sampler: 'dpmpp_2m_karras',
+    });
+    if (analyzeScene(images[0].image, vocabulary).color === 'red') red++;
+  }
+  return `${red}/${n}`;
+};
+const weighting = [
+  ['a circle on a white background', await redRate('a circle on a white background')],
+  [
+    'a (red:1.5) circle on a white background',
+    await redRate('a (red:1.5) circle on a white background'),
+  ],
+  ['a red circle on a white background', await redRate('a red circle on a white background')],
+  [
+    'a red circle on a white background, negative "red"',
+    await redRate('a red circle on a white background', 'red'),
+  ],
+];
+await pipe.dispose();
+
+const attributes = ['background colour', 'shape colour', 'position', 'count (1)', 'count (2)'];
+printTable(
+  ['what', ...samplers],
+  attributes.map((a) => [
+    a,
+    ...samplers.map(
+      (s) =>
+        `${((100 * totals[s][a][0]) / totals[s][a][1]).toFixed(0)}% (${totals[s][a][0]}/${totals[s][a][1]})`,
+    ),
+  ]),
+);
+console.log();
+printTable(['what (prompt)', 'red shapes'], weighting);
