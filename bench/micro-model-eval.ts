@@ -39,9 +39,9 @@ const pipe = await loadPipeline(values.model, { executionProviders: ['cpu'] });
 const totals: Record<string, Record<string, [number, number]>> = {};
 const tally = (sampler: string, attribute: string, ok: boolean) => {
   totals[sampler] ??= {};
-  const entry = (totals[sampler][attribute] ??= [0, 0]);
-  entry[0] += ok ? 1 : 0;
-  entry[1] += 1;
+  totals[sampler][attribute] ??= [0, 0];
+  totals[sampler][attribute][0] += ok ? 1 : 0;
+  totals[sampler][attribute][1] += 1;
 };
 const steps = Number(values.steps);
 const guidanceScale = Number(values.cfg);
