@@ -4,7 +4,7 @@
  * then reads back the drawing with simple image analysis (scene-analysis.ts).
  *   npx tsx bench/micro-model-eval.ts [--smoke] [--model DIR] [--steps N] [--cfg S]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { analyzeScene, type SceneVocabulary, sceneCaption } from '@sdedge/pipeline/eval';
 import { loadPipeline, type SchedulerName } from '@sdedge/pipeline/node';
