@@ -19,6 +19,11 @@ const { values } = parseArgs({
     cfg: { type: 'string', default: '7' },
   },
 });
+if (!existsSync(`${values.model}/sdedge_scenes.json`)) {
+  console.warn(`[skip] no sdedge-micro model at ${values.model} (train it: tools/micro-model/README.md)`);
+  printTable(['what'], []);
+  process.exit(0);
+}
 const vocabulary: SceneVocabulary = JSON.parse(
   readFileSync(`${values.model}/sdedge_scenes.json`, 'utf8'),
 );
