@@ -28,7 +28,7 @@ say(
     : 'WebGPU adapter: none',
 );
 say('');
-say('| model | provider | UNet / step | total |');
+say('| what | provider | UNet / step | total |');
 say('| --- | --- | --- | --- |');
 const work = mkdtempSync(join(tmpdir(), 'sdedge-gpu-bench-'));
 try {

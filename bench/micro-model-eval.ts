@@ -20,7 +20,9 @@ const { values } = parseArgs({
   },
 });
 if (!existsSync(`${values.model}/sdedge_scenes.json`)) {
-  console.warn(`[skip] no sdedge-micro model at ${values.model} (train it: tools/micro-model/README.md)`);
+  console.warn(
+    `[skip] no sdedge-micro model at ${values.model} (train it: tools/micro-model/README.md)`,
+  );
   printTable(['what'], []);
   process.exit(0);
 }

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeImage, encodePng, parseGenerationParameters, readPngText } from '@sdedge/pipeline';
 import { describe, expect, it } from 'vitest';
-import { run } from './helpers.ts';
+import { REPO_ROOT, run } from './helpers.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sdedge-cli-'));
 const env = { SDEDGE_CACHE_DIR: join(work, 'cache') };
 const sdedge = (...args: string[]) => run('npx', ['--no-install', 'sdedge', ...args], 120_000, env);
 
 describe('sdedge txt2img / img2img / inpaint / make-tiny-model', () => {
-  it('generates with the default model, built into the cache on first use', () => {
+  it('generates with the default model, the embedded sdedge-micro', () => {
     const out = join(work, 'lighthouse.png');
     const { status, stdout, stderr } = sdedge(
       'txt2img',
@@ -27,7 +27,7 @@ describe('sdedge txt2img / img2img / inpaint / make-tiny-model', () => {
     expect(stdout).toMatch(
       /timings: load [\d.]+ ms, tokenize [\d.]+ ms, textEncoder [\d.]+ ms, unet [\d.]+ ms/,
     );
-    expect(existsSync(join(work, 'cache', 'tiny-sd15', 'model_index.json'))).toBe(true);
+    expect(stdout).toContain('models/sdedge-micro');
     const png = new Uint8Array(readFileSync(out));
     expect(decodeImage(png).width).toBe(64);
     const parameters = parseGenerationParameters(readPngText(png).parameters);
@@ -36,7 +36,34 @@ describe('sdedge txt2img / img2img / inpaint / make-tiny-model', () => {
       Steps: '4',
       Seed: '1',
       Sampler: 'DPM++ 2M Karras',
-      Model: 'tiny-sd15',
+      Model: 'sdedge-micro',
+    });
+  });
+
+  it('draws what the prompt says with the default model (colours and position read back)', async () => {
+    const out = join(work, 'yellow.png');
+    const { status } = sdedge(
+      'txt2img',
+      'a yellow circle in the top left on a blue background',
+      '--seed',
+      '1',
+      '-o',
+      out,
+    );
+    expect(status).toBe(0);
+    const { analyzeScene } = await import('@sdedge/pipeline/eval');
+    const vocabulary = JSON.parse(
+      readFileSync(
+        join(REPO_ROOT, 'packages/pipeline/models/sdedge-micro/sdedge_scenes.json'),
+        'utf8',
+      ),
+    );
+    const reading = analyzeScene(decodeImage(new Uint8Array(readFileSync(out))), vocabulary);
+    expect(reading).toMatchObject({
+      color: 'yellow',
+      background: 'blue',
+      position: 'top left',
+      count: 1,
     });
   });
 

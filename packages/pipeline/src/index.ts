@@ -7,6 +7,7 @@ export {
   loadDeforumSettings,
 } from './animation/deforum-settings.ts';
 export { type BorderMode, type Transform2D, warpFrame } from './animation/frame-warp.ts';
+export { encodeGif } from './animation/gif-encoding.ts';
 export { parseSchedule, type ScheduleOptions } from './animation/parse-schedule.ts';
 export {
   type AnimationProgress,
@@ -16,7 +17,6 @@ export {
 } from './animation/render-animation.ts';
 export { compileExpression } from './animation/schedule-expression.ts';
 export { SEED_BEHAVIORS, type SeedBehavior, SeedSequence } from './animation/seed-behavior.ts';
-export { encodeGif, encodeMp4 } from './animation/video-encoding.ts';
 export { SdedgeError, type SdedgeErrorCode } from './errors.ts';
 export {
   formatGenerationParameters,

@@ -14,6 +14,7 @@ import type { ModelFiles } from './runtime/model-files.ts';
 import { directoryModelFiles } from './runtime/node-model-files.ts';
 import type { OrtRuntime, SessionOptions } from './runtime/ort-types.ts';
 
+export { encodeMp4 } from './animation/mp4-encoding.ts';
 export * from './index.ts';
 export {
   type AutoencoderKLConfig,

@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildTinyModel } from '../tiny-model/tiny-model.ts';
+
+/** The model shipped inside this package: sdedge-micro, trained on coloured-shape scenes. */
+export const MICRO_MODEL_DIR = fileURLToPath(new URL('../../models/sdedge-micro', import.meta.url));
 
 /** Where the CLI keeps models it builds itself: $SDEDGE_CACHE_DIR, else ~/.cache/sdedge. */
 export function cacheDir(): string {
@@ -12,10 +16,12 @@ export function cacheDir(): string {
 }
 
 /**
- * The model used when no --model is given: the tiny random-weight model, built into the cache on
- * first use (it draws noise; it proves every stage runs).
+ * The model used when no --model is given: the embedded sdedge-micro, which draws what simple
+ * prompts say ("a red circle in the top left on a blue background"). Should it be missing (a
+ * trimmed install), the tiny random model, built into the cache on first use.
  */
 export async function defaultModelDir(): Promise<string> {
+  if (existsSync(join(MICRO_MODEL_DIR, 'model_index.json'))) return MICRO_MODEL_DIR;
   const dir = join(cacheDir(), 'tiny-sd15');
   if (!existsSync(join(dir, 'model_index.json')))
     await buildTinyModel(dir, { variant: 'sd15', seed: 0 });

@@ -1,4 +1,4 @@
-// The part of gifenc (1.0.x, untyped) that video-encoding.ts uses.
+// The part of gifenc (1.0.x, untyped) that gif-encoding.ts uses.
 declare module 'gifenc' {
   export type Palette = number[][];
   export interface FrameOptions {
