@@ -7,12 +7,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { GenerationLimits } from './pipelines/generation-options.ts';
 import type { StableDiffusionPipeline } from './pipelines/stable-diffusion-pipeline.ts';
-import { loadPipeline as loadWithRuntime } from './runtime/load-pipeline.ts';
+import { type EntryLoadOptions, loadPipeline as loadWithRuntime } from './runtime/load-pipeline.ts';
 import type { ModelFiles } from './runtime/model-files.ts';
 import { directoryModelFiles } from './runtime/node-model-files.ts';
-import type { OrtRuntime, SessionOptions } from './runtime/ort-types.ts';
+import type { OrtRuntime } from './runtime/ort-types.ts';
 
 export { encodeMp4 } from './animation/mp4-encoding.ts';
 export * from './index.ts';
@@ -43,12 +42,7 @@ export {
 
 export const NODE_DEFAULT_PROVIDERS = ['cuda', 'cpu'];
 
-export interface NodeLoadOptions {
-  executionProviders?: string[];
-  sessionOptions?: SessionOptions;
-  limits?: Partial<GenerationLimits>;
-  name?: string;
-}
+export type NodeLoadOptions = EntryLoadOptions;
 
 /** Loads a model folder (or other ModelFiles) with onnxruntime-node. */
 export function loadPipeline(

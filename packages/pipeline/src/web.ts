@@ -3,22 +3,16 @@
  * default) and models fetched from URLs.
  */
 import * as ort from 'onnxruntime-web';
-import type { GenerationLimits } from './pipelines/generation-options.ts';
 import type { StableDiffusionPipeline } from './pipelines/stable-diffusion-pipeline.ts';
-import { loadPipeline as loadWithRuntime } from './runtime/load-pipeline.ts';
+import { type EntryLoadOptions, loadPipeline as loadWithRuntime } from './runtime/load-pipeline.ts';
 import { type ModelFiles, urlModelFiles } from './runtime/model-files.ts';
-import type { OrtRuntime, SessionOptions } from './runtime/ort-types.ts';
+import type { OrtRuntime } from './runtime/ort-types.ts';
 
 export * from './index.ts';
 
 export const WEB_DEFAULT_PROVIDERS = ['webgpu', 'wasm'];
 
-export interface WebLoadOptions {
-  executionProviders?: string[];
-  sessionOptions?: SessionOptions;
-  limits?: Partial<GenerationLimits>;
-  name?: string;
-}
+export type WebLoadOptions = EntryLoadOptions;
 
 /** Loads a model from a base URL (or other ModelFiles) with onnxruntime-web. */
 export function loadPipeline(

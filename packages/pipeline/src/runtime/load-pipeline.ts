@@ -10,6 +10,9 @@ import { ClipTextEncoder } from './text-encoder.ts';
 import { UNetModel } from './unet.ts';
 import { VaeModel } from './vae.ts';
 
+/** What the Node and web entries take: everything but the runtime, which they supply. */
+export type EntryLoadOptions = Omit<LoadPipelineOptions, 'ort'>;
+
 export interface LoadPipelineOptions {
   ort: OrtRuntime;
   /** Tried in order per model: the first that loads is used (default ['cpu']). */

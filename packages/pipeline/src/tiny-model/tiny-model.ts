@@ -23,7 +23,8 @@ export interface TinyModelOptions {
   variant?: TinyVariant;
 }
 
-const SD15_SCHEDULER = {
+/** Stable Diffusion 1.x's scheduler_config.json (a PNDMScheduler config, as v1-5 ships it). */
+export const SD15_SCHEDULER = {
   _class_name: 'PNDMScheduler',
   _diffusers_version: '0.6.0',
   beta_start: 0.00085,

@@ -1,17 +1,7 @@
 import { type Scheduler, type StepOptions, TorchGenerator } from '../../src/index.ts';
+import { SD15_SCHEDULER } from '../../src/tiny-model/tiny-model.ts';
 
-export const SD15_CONFIG = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
+export const SD15_CONFIG = SD15_SCHEDULER;
 
 /**
  * The trajectory of diffusers' scheduler tests: the dummy model eps = x * t / (t + 1) from
