@@ -41,10 +41,10 @@ describe('sdedge txt2img / img2img / inpaint / make-tiny-model', () => {
   });
 
   it('draws what the prompt says with the default model (colours and position read back)', async () => {
-    const out = join(work, 'yellow.png');
+    const out = join(work, 'blue.png');
     const { status } = sdedge(
       'txt2img',
-      'a yellow circle in the top left on a blue background',
+      'a blue circle in the top left on a white background',
       '--seed',
       '1',
       '-o',
@@ -60,8 +60,8 @@ describe('sdedge txt2img / img2img / inpaint / make-tiny-model', () => {
     );
     const reading = analyzeScene(decodeImage(new Uint8Array(readFileSync(out))), vocabulary);
     expect(reading).toMatchObject({
-      color: 'yellow',
-      background: 'blue',
+      color: 'blue',
+      background: 'white',
       position: 'top left',
       count: 1,
     });
