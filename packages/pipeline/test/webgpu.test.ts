@@ -71,8 +71,8 @@ describe('WebGPU adapter report and known provider bugs', () => {
 
   // Fails today (max difference about 2.8): when an ONNX Runtime upgrade fixes it, this test
   // starts "failing" and the inpaint variant can join WEBGPU_VARIANTS.
-  it.fails('ONNX Runtime WebGPU Conv with 9 input channels matches the CPU', async () => {
-    if (!adapter) throw new Error('no adapter: nothing to compare');
+  it.fails('ONNX Runtime WebGPU Conv with 9 input channels matches the CPU', async (context) => {
+    if (!adapter) return context.skip();
     const g = new GraphBuilder(new TorchGenerator(0), 'conv');
     const x = g.input('x', 'float32', [2, 9, 8, 8]);
     g.output('y', new Layers(g).conv('conv_in', x, 9, 32, 3), 'float32', [2, 32, 8, 8]);
