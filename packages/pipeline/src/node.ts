@@ -65,6 +65,8 @@ export function loadPipeline(
  * for each model before falling back to the CPU.
  */
 export function installedProviders(requested: string[]): string[] {
+  // Nothing to filter in a bad list: loadPipeline refuses it with invalid_options.
+  if (!Array.isArray(requested) || requested.length === 0) return requested;
   const binding = join(
     dirname(createRequire(import.meta.url).resolve('onnxruntime-node')),
     '..',

@@ -186,6 +186,7 @@ describe('loadDeforumSettings', () => {
     [{ prompts: { '0': 5 } }, 'prompts'],
     [{ W: 'wide' }, 'W'],
     [{ fps: 0 }, 'fps'],
+    [{ zoom: '0:(1), 5:(0)', max_frames: 10 }, 'zoom'],
   ])('refuses %j naming %s', (bad, key) => {
     expect(() => loadDeforumSettings({ seed: 1, ...bad })).toThrowError(
       expect.objectContaining({

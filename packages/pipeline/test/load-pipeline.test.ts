@@ -65,6 +65,15 @@ describe('loadPipeline: model folders with missing or wrong files', () => {
     });
   });
 
+  it('refuses an empty or malformed list of execution providers', async () => {
+    const dir = await tinyModel();
+    for (const executionProviders of [[], [''], 'cpu' as unknown as string[]]) {
+      await expect(loadPipeline(dir, { executionProviders })).rejects.toMatchObject({
+        code: 'invalid_options',
+      });
+    }
+  });
+
   it('reports a corrupt ONNX file', async () => {
     const dir = copyModel(await tinyModel());
     writeFileSync(join(dir, 'vae_decoder/model.onnx'), 'not a model');

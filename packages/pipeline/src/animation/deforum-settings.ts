@@ -187,7 +187,7 @@ export function loadDeforumSettings(
     prompts: prompts(input, maxFrames),
     schedules: {
       angle: schedule('angle'),
-      zoom: schedule('zoom'),
+      zoom: positive(schedule('zoom'), 'zoom'),
       translationX: schedule('translation_x'),
       translationY: schedule('translation_y'),
       centerX: schedule('transform_center_x'),
@@ -229,6 +229,14 @@ function prompts(input: Record<string, unknown>, maxFrames: number): KeyframePro
   if (sorted.length === 0)
     throw invalid('prompts', 'needs at least one prompt at a frame below max_frames.');
   return sorted;
+}
+
+/** A zoom of 0 or below has no inverse: the warp would divide by zero. */
+function positive(series: number[], key: string): number[] {
+  const frame = series.findIndex((v) => !(v > 0));
+  if (frame !== -1)
+    throw invalid(key, `must stay above 0, but is ${series[frame]} at frame ${frame}.`);
+  return series;
 }
 
 function integer(value: unknown, key: string, min: number, max: number): number {

@@ -35,6 +35,19 @@ export async function loadPipeline(
   options: LoadPipelineOptions,
 ): Promise<StableDiffusionPipeline> {
   const providers = options.executionProviders ?? ['cpu'];
+  if (
+    !Array.isArray(providers) ||
+    providers.length === 0 ||
+    !providers.every((p) => typeof p === 'string' && p !== '')
+  ) {
+    throw new SdedgeError(
+      'invalid_options',
+      `executionProviders must be a non-empty list of names (e.g. ["cpu"]), got ${JSON.stringify(providers)}.`,
+      {
+        field: 'executionProviders',
+      },
+    );
+  }
   const index = await readJson(files, 'model_index.json', true);
   for (const component of ['tokenizer', 'text_encoder', 'unet', 'vae_decoder', 'scheduler']) {
     if (
