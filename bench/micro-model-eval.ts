@@ -88,9 +88,9 @@ for (const sampler of samplers) {
   }
 }
 
-// Prompt weights and negative prompts: how often an unspecified colour comes out red.
-const redRate = async (prompt: string, negativePrompt = '') => {
-  let red = 0;
+// Prompt weights and negative prompts: which colour the shape comes out in.
+const colourShares = async (prompt: string, negativePrompt = '') => {
+  const counts = { red: 0, blue: 0 };
   const n = values.smoke ? 2 : 24;
   for (let i = 0; i < n; i++) {
     const { images } = await pipe.txt2img({
@@ -101,22 +101,23 @@ const redRate = async (prompt: string, negativePrompt = '') => {
       guidanceScale,
       sampler: 'dpmpp_2m_karras',
     });
-    if (analyzeScene(images[0].image, vocabulary).color === 'red') red++;
+    const colour = analyzeScene(images[0].image, vocabulary).color;
+    if (colour === 'red' || colour === 'blue') counts[colour]++;
   }
-  return `${red}/${n}`;
+  return [`${counts.red}/${n}`, `${counts.blue}/${n}`];
 };
-const weighting = [
-  ['a circle on a white background', await redRate('a circle on a white background')],
-  [
-    'a (red:1.5) circle on a white background',
-    await redRate('a (red:1.5) circle on a white background'),
-  ],
-  ['a red circle on a white background', await redRate('a red circle on a white background')],
-  [
-    'a red circle on a white background, negative "red"',
-    await redRate('a red circle on a white background', 'red'),
-  ],
-];
+const weighting: string[][] = [];
+for (const [prompt, negative] of [
+  ['a circle on a white background', ''],
+  ['a red blue circle on a white background', ''],
+  ['a (red:1.5) blue circle on a white background', ''],
+  ['a red (blue:1.5) circle on a white background', ''],
+  ['a red circle on a white background', ''],
+  ['a red circle on a white background', 'red'],
+]) {
+  const label = negative ? `${prompt}, negative "${negative}"` : prompt;
+  weighting.push([label, ...(await colourShares(prompt, negative))]);
+}
 await pipe.dispose();
 
 const attributes = ['background colour', 'shape colour', 'position', 'count (1)', 'count (2)'];
@@ -131,4 +132,4 @@ printTable(
   ]),
 );
 console.log();
-printTable(['what (prompt)', 'red shapes'], weighting);
+printTable(['what (prompt)', 'red shapes', 'blue shapes'], weighting);

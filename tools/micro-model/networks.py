@@ -63,7 +63,7 @@ class TextEncoder(nn.Module):
             h = h + layer["fc2"](u * torch.sigmoid(1.702 * u))
             hidden.append(h)
         last = self.final_layer_norm(h)
-        pooled = last[torch.arange(last.shape[0]), input_ids.long().argmax(-1)]
+        pooled = last[torch.arange(last.shape[0], device=last.device), input_ids.long().argmax(-1)]
         return last, pooled, hidden
 
 
@@ -138,7 +138,7 @@ class UNet(nn.Module):
 
     def time_embedding(self, t):
         half = self.channels[0] // 2
-        freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
+        freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
         args = t.float().reshape(-1)[:, None] * freqs[None]
         emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)  # flip_sin_to_cos
         return self.time_2(F.silu(self.time_1(emb)))
