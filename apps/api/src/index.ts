@@ -1,11 +1,8 @@
-import { Hono } from 'hono';
+import { createApp } from './app.ts';
 
-/**
- * The sdedge edge API worker. For now it only answers health checks; keys, metering, jobs and
- * streaming are built on this app by the API issue.
- */
-export const app = new Hono();
+export { Account } from './durable-objects/account.ts';
+export { Dispatcher } from './durable-objects/dispatcher.ts';
 
-app.get('/health', (c) => c.json({ ok: true, service: 'sdedge-api' }));
-
+/** The sdedge edge API worker (routes in routes/, state in the Durable Objects). */
+export const app = createApp();
 export default app;

@@ -1,0 +1,166 @@
+import { swaggerUI } from '@hono/swagger-ui';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from './app-env.ts';
+import { accountOf } from './env.ts';
+import { ApiError } from './errors.ts';
+import { validationError } from './jobs/validate-image-job.ts';
+import { apiKeyAuth, tokenAuth } from './middleware/auth/index.ts';
+import { rateLimit } from './middleware/rate-limit/index.ts';
+import { requestId } from './middleware/request-id/index.ts';
+import { registerAccountRoutes } from './routes/account.ts';
+import { registerAdminKeyRoutes } from './routes/admin-keys.ts';
+import { registerImageRoutes } from './routes/images.ts';
+import { registerJobRoutes } from './routes/jobs.ts';
+import { OPENAI_PATH, openAiErrorType, registerOpenAiRoutes } from './routes/openai-images.ts';
+import { isSignedOutputRequest, registerOutputRoutes } from './routes/outputs.ts';
+import { MAX_OUTPUT_BYTES, registerRunnerRoutes } from './routes/runner.ts';
+import { registerVideoRoutes } from './routes/videos.ts';
+
+/** Largest public request body: two 8 MB images in base64 and the JSON around them. */
+export const MAX_REQUEST_BYTES = 24 * 1024 * 1024;
+
+const HTTP_CODES: Record<number, ApiError['code']> = {
+  400: 'invalid_json',
+  401: 'unauthorized',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/** Every error in one JSON shape (OpenAI's on the OpenAI-compatible route), with the request id. */
+function renderError(error: Error, c: Context<AppEnv>) {
+  let apiError: ApiError;
+  if (error instanceof ApiError) apiError = error;
+  else if (error instanceof HTTPException && HTTP_CODES[error.status])
+    apiError = new ApiError(
+      HTTP_CODES[error.status] ?? 'invalid_request',
+      error.message || 'Bad request.',
+    );
+  else {
+    console.error(error);
+    apiError = new ApiError(
+      'internal_error',
+      'Something went wrong on our side; the request id helps us find it.',
+    );
+  }
+  const requestId = c.get('requestId') ?? '';
+  for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
+  if (new URL(c.req.url).pathname === OPENAI_PATH)
+    return c.json(
+      {
+        error: {
+          message: apiError.message,
+          type: openAiErrorType(apiError.status),
+          param: apiError.details.param ?? null,
+          code: apiError.code,
+        },
+      },
+      apiError.status,
+    );
+  return c.json(
+    {
+      error: {
+        code: apiError.code,
+        message: apiError.message,
+        request_id: requestId,
+        ...apiError.details,
+      },
+    },
+    apiError.status,
+  );
+}
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error);
+    },
+  });
+  app.onError(renderError);
+  app.notFound((c) =>
+    renderError(
+      new ApiError('not_found', `No route ${c.req.method} ${new URL(c.req.url).pathname}.`),
+      c,
+    ),
+  );
+
+  app.use(requestId());
+  app.get('/health', (c) => c.json({ ok: true, service: 'sdedge-api' }));
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_REQUEST_BYTES,
+      onError: () => {
+        throw new ApiError(
+          'payload_too_large',
+          `Request bodies are at most ${MAX_REQUEST_BYTES / 1048576} MB.`,
+        );
+      },
+    }),
+  );
+  const keyAuth = apiKeyAuth({ db: (c) => c.env.DB });
+  const limit = rateLimit({
+    hit: (c) => accountOf(c.env, c.get('apiKey').id).hit(c.get('apiKey').rateLimitPerMinute),
+  });
+  app.use('/v1/*', async (c, next) => {
+    if (isSignedOutputRequest(new URL(c.req.url))) return next();
+    await keyAuth(c as never, async () => {
+      await limit(c, next);
+    });
+  });
+  app.use('/admin/*', tokenAuth({ token: (c) => c.env.ADMIN_TOKEN, realm: 'admin' }));
+  app.use('/runner/*', tokenAuth({ token: (c) => c.env.RUNNER_TOKEN, realm: 'runner' }));
+  app.use(
+    '/runner/*',
+    bodyLimit({
+      maxSize: MAX_OUTPUT_BYTES,
+      onError: () => {
+        throw new ApiError(
+          'payload_too_large',
+          `Uploads are at most ${MAX_OUTPUT_BYTES / 1048576} MB.`,
+        );
+      },
+    }),
+  );
+
+  registerImageRoutes(app);
+  registerVideoRoutes(app);
+  registerJobRoutes(app);
+  registerOutputRoutes(app);
+  registerAccountRoutes(app);
+  registerOpenAiRoutes(app);
+  registerAdminKeyRoutes(app);
+  registerRunnerRoutes(app);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key, sk_live_...',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'admin', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The ADMIN_TOKEN secret',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'runner', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The RUNNER_TOKEN secret',
+  });
+  app.doc31('/openapi.json', (c) => ({
+    openapi: '3.1.0',
+    info: {
+      title: 'sdedge API',
+      version: '1.0.0',
+      description:
+        'Stable Diffusion jobs: txt2img, img2img, inpaint and Deforum-style video, queued to GPU runners.',
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  return app;
+}

@@ -1,0 +1,180 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env.ts';
+import { type ApiErrorData, apiErrorData } from '../errors.ts';
+
+export interface AdmitRequest {
+  jobId: string;
+  jobKind: string;
+  cost: number;
+  idempotencyKey?: string;
+  /** SHA-256 of the request body: the same key with another body is refused. */
+  bodyHash: string;
+}
+
+export type AdmitResult = { jobId: string; replayed: boolean; balance: number } | ApiErrorData;
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * One API key's account: its credit balance and ledger, its idempotency keys and its rate-limit
+ * window. A Durable Object runs one call at a time and its SQLite writes are synchronous, so
+ * "check the balance, then reserve" cannot interleave: 50 concurrent jobs with credits for 10
+ * admit exactly 10.
+ *
+ * Ledger rows are keyed by (job, kind): reserve, settle and refund each happen at most once per
+ * job however often they are retried.
+ */
+export class Account extends DurableObject<Env> {
+  private window = { start: 0, count: 0 };
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS ledger (
+        job_id TEXT NOT NULL, kind TEXT NOT NULL, amount INTEGER NOT NULL, charged INTEGER,
+        job_kind TEXT, created_at INTEGER NOT NULL, PRIMARY KEY (job_id, kind));
+      CREATE TABLE IF NOT EXISTS idempotency (
+        key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
+    `);
+  }
+
+  balance(): number {
+    const row = this.ctx.storage.sql.exec('SELECT COALESCE(SUM(amount), 0) AS b FROM ledger').one();
+    return Number(row.b);
+  }
+
+  /** Adds credits (a grant has its own id, so a retried grant is not counted twice). */
+  grant(grantId: string, amount: number): number {
+    this.record(grantId, 'grant', amount, null);
+    return this.balance();
+  }
+
+  /** Idempotency check and credit reservation for a new job, as one step. */
+  admit(request: AdmitRequest): AdmitResult {
+    const sql = this.ctx.storage.sql;
+    sql.exec('DELETE FROM idempotency WHERE created_at < ?', Date.now() - IDEMPOTENCY_TTL_MS);
+    if (request.idempotencyKey) {
+      const seen = sql
+        .exec('SELECT body_hash, job_id FROM idempotency WHERE key = ?', request.idempotencyKey)
+        .toArray()[0];
+      if (seen) {
+        if (seen.body_hash !== request.bodyHash)
+          return apiErrorData(
+            'idempotency_key_reused',
+            'This Idempotency-Key was used with a different request body.',
+            { param: 'Idempotency-Key' },
+          );
+        return { jobId: String(seen.job_id), replayed: true, balance: this.balance() };
+      }
+    }
+    const balance = this.balance();
+    if (balance < request.cost)
+      return apiErrorData(
+        'insufficient_credits',
+        `This job costs ${request.cost} credits; the balance is ${balance}.`,
+        { cost: request.cost, balance },
+      );
+    this.record(request.jobId, 'reserve', -request.cost, request.jobKind);
+    if (request.idempotencyKey)
+      sql.exec(
+        'INSERT INTO idempotency (key, body_hash, job_id, created_at) VALUES (?, ?, ?, ?)',
+        request.idempotencyKey,
+        request.bodyHash,
+        request.jobId,
+        Date.now(),
+      );
+    return { jobId: request.jobId, replayed: false, balance: balance - request.cost };
+  }
+
+  /**
+   * Ends a job's reservation: `used` credits stay charged (a settle row records them), the rest
+   * comes back as a refund row. Safe to call again: the second call changes nothing.
+   */
+  settle(jobId: string, used: number): { charged: number; refunded: number } {
+    const reserved = this.ctx.storage.sql
+      .exec(
+        "SELECT -amount AS r, job_kind FROM ledger WHERE job_id = ? AND kind = 'reserve'",
+        jobId,
+      )
+      .toArray()[0];
+    if (!reserved) return { charged: 0, refunded: 0 };
+    const settled = this.ctx.storage.sql
+      .exec("SELECT charged FROM ledger WHERE job_id = ? AND kind = 'settle'", jobId)
+      .toArray()[0];
+    if (settled)
+      return {
+        charged: Number(settled.charged),
+        refunded: Number(reserved.r) - Number(settled.charged),
+      };
+    const charged = Math.min(Math.max(0, Math.ceil(used)), Number(reserved.r));
+    const refunded = Number(reserved.r) - charged;
+    this.record(jobId, 'settle', 0, String(reserved.job_kind), charged);
+    if (refunded > 0) this.record(jobId, 'refund', refunded, String(reserved.job_kind));
+    return { charged, refunded };
+  }
+
+  /** Balance, and credits used by day and by job kind (reservations net of refunds). */
+  usage(days: number) {
+    const since = Date.now() - days * 86400 * 1000;
+    const rows = this.ctx.storage.sql
+      .exec(
+        `SELECT date(created_at / 1000, 'unixepoch') AS day, job_kind AS kind, -SUM(amount) AS credits,
+           COUNT(DISTINCT CASE WHEN kind = 'reserve' THEN job_id END) AS jobs
+         FROM ledger WHERE kind IN ('reserve', 'refund') AND created_at >= ?
+         GROUP BY day, job_kind ORDER BY day, job_kind`,
+        since,
+      )
+      .toArray();
+    return {
+      balance: this.balance(),
+      usage: rows.map((r) => ({
+        day: String(r.day),
+        kind: String(r.kind),
+        credits: Number(r.credits),
+        jobs: Number(r.jobs),
+      })),
+    };
+  }
+
+  /** A fixed one-minute window per key; the object is the single counter, so it is exact. */
+  hit(limitPerMinute: number): RateDecision {
+    const now = Date.now();
+    const start = now - (now % 60000);
+    if (this.window.start !== start) this.window = { start, count: 0 };
+    const resetSeconds = Math.ceil((start + 60000 - now) / 1000);
+    if (this.window.count >= limitPerMinute)
+      return { allowed: false, limit: limitPerMinute, remaining: 0, resetSeconds };
+    this.window.count++;
+    return {
+      allowed: true,
+      limit: limitPerMinute,
+      remaining: limitPerMinute - this.window.count,
+      resetSeconds,
+    };
+  }
+
+  private record(
+    jobId: string,
+    kind: string,
+    amount: number,
+    jobKind: string | null,
+    charged?: number,
+  ) {
+    this.ctx.storage.sql.exec(
+      'INSERT OR IGNORE INTO ledger (job_id, kind, amount, charged, job_kind, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      jobId,
+      kind,
+      amount,
+      charged ?? null,
+      jobKind,
+      Date.now(),
+    );
+  }
+}

@@ -1,0 +1,613 @@
+import { DurableObject } from 'cloudflare:workers';
+import { accountOf, type Env } from '../env.ts';
+import { type ApiErrorData, apiErrorData } from '../errors.ts';
+import { newId } from '../hashing.ts';
+import { formatEvent, KEEPALIVE, SSE_HEADERS, type StoredEvent } from '../jobs/event-stream.ts';
+import {
+  isTerminal,
+  type JobEventType,
+  type JobOutput,
+  type JobProgress,
+  type JobRecord,
+  toPublicJob,
+} from '../jobs/job-record.ts';
+import { webhookHeaders, webhookSecretFor } from '../jobs/webhook-signing.ts';
+import { DISPATCHER_SCHEMA, rowToJob } from './job-rows.ts';
+
+export type NewJob = Pick<
+  JobRecord,
+  'id' | 'keyId' | 'kind' | 'model' | 'input' | 'inputImages' | 'cost' | 'webhook' | 'baseUrl'
+>;
+
+export interface LeaseRequest {
+  runnerId: string;
+  models: string[];
+  capacity: number;
+  waitSeconds: number;
+  leaseSeconds: number;
+}
+
+export interface Lease {
+  leaseId: string;
+  leaseDeadline: number;
+  job: JobRecord;
+}
+
+export interface RunnerEvent {
+  type: 'progress';
+  step: number;
+  total_steps: number;
+  frame?: number;
+  frames?: number;
+  preview?: string;
+}
+
+/** A lease that expires puts its job back in the queue, at most this many attempts in all. */
+export const MAX_ATTEMPTS = 3;
+/** Webhook retries: seconds after each failed attempt (then the delivery is given up). */
+export const WEBHOOK_BACKOFF_SECONDS = [5, 30, 120, 600, 1800, 3600];
+
+type Watcher = (event: StoredEvent, job: JobRecord) => void;
+
+/**
+ * The queue and every job's live state, in one Durable Object: one order, one place that hands
+ * out leases, so a job is leased to one runner at a time and completes at most once.
+ *
+ * Fair order: each key's jobs go in creation order; across keys, the next job comes from the key
+ * with the fewest jobs running now, the older job first among equals. A key with a thousand jobs
+ * queued thus gets one runner while another key's single job waits for the next free runner, not
+ * behind the thousand.
+ *
+ * Side effects that leave the object (D1 history, settling credits in the Account, webhooks) run
+ * after the state change is written; what fails is retried by the alarm, so nothing is lost.
+ */
+export class Dispatcher extends DurableObject<Env> {
+  private watchers = new Map<string, Set<Watcher>>();
+  private leaseWaiters = new Set<() => void>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(DISPATCHER_SCHEMA);
+  }
+
+  // ---- public API side ------------------------------------------------------------------
+
+  async enqueue(job: NewJob): Promise<JobRecord> {
+    const sql = this.ctx.storage.sql;
+    const existing = this.find(job.id);
+    if (existing) return existing;
+    const seq = Number(sql.exec('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM jobs').one().s);
+    sql.exec(
+      `INSERT INTO jobs (id, seq, key_id, kind, model, status, input, input_images, cost, webhook, base_url, created_at)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+      job.id,
+      seq,
+      job.keyId,
+      job.kind,
+      job.model,
+      JSON.stringify(job.input),
+      JSON.stringify(job.inputImages),
+      job.cost,
+      job.webhook ? JSON.stringify(job.webhook) : null,
+      job.baseUrl,
+      Date.now(),
+    );
+    this.emit(job.id, 'queued', { attempt: 0 });
+    for (const wake of this.leaseWaiters) wake();
+    await this.sideEffects(job.id);
+    return this.get(job.id);
+  }
+
+  getJob(id: string): JobRecord | null {
+    return this.find(id);
+  }
+
+  /** Jobs by id, in the order given (ids that do not exist are left out). */
+  getJobs(ids: string[]): JobRecord[] {
+    return ids.map((id) => this.find(id)).filter((job): job is JobRecord => job !== null);
+  }
+
+  /** Resolves when the job ends or `ms` pass, with the job as it then is. */
+  async waitForEnd(id: string, ms: number): Promise<JobRecord | null> {
+    const job = this.find(id);
+    if (!job || isTerminal(job.status) || ms <= 0) return job;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const watcher: Watcher = (_event, now) => {
+        if (isTerminal(now.status)) done();
+      };
+      function done() {
+        clearTimeout(timer);
+        unwatch();
+        resolve();
+      }
+      const unwatch = this.watch(id, watcher);
+    });
+    return this.find(id);
+  }
+
+  /**
+   * Cancels a job: a queued job ends at once and is refunded in full; a running job ends at once
+   * too (the runner learns it at its next heartbeat) and is charged for the share it finished.
+   */
+  async cancel(id: string): Promise<JobRecord | ApiErrorData> {
+    const job = this.find(id);
+    if (!job) return apiErrorData('job_not_found', `No job ${id}.`);
+    if (isTerminal(job.status))
+      return apiErrorData('job_finished', `Job ${id} already ended (${job.status}).`, {
+        status: job.status,
+      });
+    const used = job.status === 'running' ? Math.ceil(job.cost * doneFraction(job.progress)) : 0;
+    this.finish(id, 'canceled', { charged: used, error: null });
+    await this.sideEffects(id);
+    return this.get(id);
+  }
+
+  // ---- runner side ----------------------------------------------------------------------
+
+  /** Long poll: leases up to `capacity` eligible jobs, waiting up to `waitSeconds` for one. */
+  async lease(request: LeaseRequest): Promise<Lease[]> {
+    const deadline = Date.now() + request.waitSeconds * 1000;
+    for (;;) {
+      this.expireLeases();
+      const leases = this.takeJobs(request);
+      if (leases.length > 0) {
+        for (const lease of leases) await this.sideEffects(lease.job.id);
+        await this.scheduleAlarm();
+        return leases;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.leaseWaiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        this.leaseWaiters.add(wake);
+      });
+    }
+  }
+
+  async heartbeat(
+    jobId: string,
+    leaseId: string,
+  ): Promise<{ canceled: boolean; leaseDeadline: number } | ApiErrorData> {
+    const job = this.find(jobId);
+    if (job?.status === 'canceled') return { canceled: true, leaseDeadline: 0 };
+    const held = this.heldLease(jobId, leaseId);
+    if ('apiError' in held) return held;
+    const deadline = Date.now() + held.leaseSeconds * 1000;
+    this.ctx.storage.sql.exec('UPDATE jobs SET lease_deadline = ? WHERE id = ?', deadline, jobId);
+    await this.scheduleAlarm();
+    return { canceled: false, leaseDeadline: deadline };
+  }
+
+  /** Whether `leaseId` still holds the job (for uploads, which go to R2, not here). */
+  checkLease(jobId: string, leaseId: string): { ok: true } | ApiErrorData {
+    const held = this.heldLease(jobId, leaseId);
+    return 'apiError' in held ? held : { ok: true };
+  }
+
+  async reportEvents(
+    jobId: string,
+    leaseId: string,
+    events: RunnerEvent[],
+  ): Promise<{ canceled: boolean } | ApiErrorData> {
+    const job = this.find(jobId);
+    if (job?.status === 'canceled') return { canceled: true };
+    const held = this.heldLease(jobId, leaseId);
+    if ('apiError' in held) return held;
+    for (const event of events) {
+      const progress: JobProgress = { step: event.step, total_steps: event.total_steps };
+      if (event.frame !== undefined) progress.frame = event.frame;
+      if (event.frames !== undefined) progress.frames = event.frames;
+      this.ctx.storage.sql.exec(
+        'UPDATE jobs SET progress = ? WHERE id = ?',
+        JSON.stringify(progress),
+        jobId,
+      );
+      this.emit(
+        jobId,
+        'progress',
+        event.preview ? { ...progress, preview: event.preview } : progress,
+      );
+    }
+    return { canceled: false };
+  }
+
+  async complete(
+    jobId: string,
+    leaseId: string,
+    result: { outputs: JobOutput[]; runnerSeconds: number },
+  ): Promise<JobRecord | ApiErrorData> {
+    const held = this.heldLease(jobId, leaseId);
+    if ('apiError' in held) return held;
+    const sql = this.ctx.storage.sql;
+    sql.exec(
+      'UPDATE jobs SET outputs = ?, runner_seconds = ? WHERE id = ?',
+      JSON.stringify(result.outputs),
+      result.runnerSeconds,
+      jobId,
+    );
+    const job = this.get(jobId);
+    for (const output of (await toPublicJob(job, this.env.SIGNING_SECRET)).outputs)
+      this.emit(jobId, 'output', output);
+    this.finish(jobId, 'succeeded', { charged: job.cost, error: null });
+    await this.sideEffects(jobId);
+    return this.get(jobId);
+  }
+
+  async fail(
+    jobId: string,
+    leaseId: string,
+    failure: { code: string; message: string; retryable: boolean; runnerSeconds?: number },
+  ): Promise<JobRecord | ApiErrorData> {
+    const held = this.heldLease(jobId, leaseId);
+    if ('apiError' in held) return held;
+    if (failure.runnerSeconds !== undefined)
+      this.ctx.storage.sql.exec(
+        'UPDATE jobs SET runner_seconds = ? WHERE id = ?',
+        failure.runnerSeconds,
+        jobId,
+      );
+    if (failure.retryable && held.job.attempts < MAX_ATTEMPTS) this.requeue(jobId);
+    else
+      this.finish(jobId, 'failed', {
+        charged: 0,
+        error: { code: failure.code, message: failure.message },
+      });
+    await this.sideEffects(jobId);
+    return this.get(jobId);
+  }
+
+  // ---- time ---------------------------------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    for (const id of this.expireLeases()) await this.sideEffects(id);
+    const unfinished = this.ctx.storage.sql
+      .exec(
+        "SELECT id FROM jobs WHERE (settled = 0 AND status IN ('succeeded', 'failed', 'canceled')) OR mirrored = 0",
+      )
+      .toArray();
+    for (const row of unfinished) await this.sideEffects(String(row.id));
+    await this.deliverWebhooks();
+    await this.scheduleAlarm();
+  }
+
+  /** Server-Sent Events: GET /events?job=ID with an optional Last-Event-ID header. */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const jobId = url.searchParams.get('job') ?? '';
+    const after =
+      Number(request.headers.get('Last-Event-ID') ?? url.searchParams.get('after') ?? 0) || 0;
+    const job = this.find(jobId);
+    if (!job) return new Response('not found', { status: 404 });
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const backlog = this.eventsAfter(jobId, after);
+    let last = after;
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(keepalive);
+      unwatch();
+      writer.close().catch(() => {});
+    };
+    const write = (event: StoredEvent) => {
+      if (closed || event.seq <= last) return;
+      last = event.seq;
+      writer.write(formatEvent(event)).catch(close);
+    };
+    const unwatch = this.watch(jobId, (event, now) => {
+      write(event);
+      if (isTerminal(now.status)) close();
+    });
+    const keepalive = setInterval(() => writer.write(KEEPALIVE).catch(close), 15000);
+    for (const event of backlog) write(event);
+    if (isTerminal(job.status)) close();
+    return new Response(readable, { headers: SSE_HEADERS });
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private find(id: string): JobRecord | null {
+    const row = this.ctx.storage.sql.exec('SELECT * FROM jobs WHERE id = ?', id).toArray()[0];
+    return row ? rowToJob(row) : null;
+  }
+
+  private get(id: string): JobRecord {
+    const job = this.find(id);
+    if (!job) throw new Error(`job ${id} vanished`);
+    return job;
+  }
+
+  private watch(jobId: string, watcher: Watcher): () => void {
+    const set = this.watchers.get(jobId) ?? new Set<Watcher>();
+    this.watchers.set(jobId, set);
+    set.add(watcher);
+    return () => {
+      set.delete(watcher);
+      if (set.size === 0) this.watchers.delete(jobId);
+    };
+  }
+
+  private eventsAfter(jobId: string, after: number): StoredEvent[] {
+    return this.ctx.storage.sql
+      .exec(
+        'SELECT seq, type, data FROM events WHERE job_id = ? AND seq > ? ORDER BY seq',
+        jobId,
+        after,
+      )
+      .toArray()
+      .map((r) => ({ seq: Number(r.seq), type: String(r.type), data: JSON.parse(String(r.data)) }));
+  }
+
+  /** Appends an event, tells watchers, and queues webhook deliveries the job asked for. */
+  private emit(jobId: string, type: JobEventType, data: unknown) {
+    const sql = this.ctx.storage.sql;
+    const seq = Number(
+      sql.exec('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM events WHERE job_id = ?', jobId).one().s,
+    );
+    const now = Date.now();
+    sql.exec(
+      'INSERT INTO events (job_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)',
+      jobId,
+      seq,
+      type,
+      JSON.stringify(data),
+      now,
+    );
+    const job = this.get(jobId);
+    if (job.webhook?.events.includes(type) && type !== 'progress')
+      sql.exec(
+        "INSERT INTO deliveries (id, job_id, event_seq, attempt, next_at, status) VALUES (?, ?, ?, 0, ?, 'pending')",
+        newId('msg'),
+        jobId,
+        seq,
+        now,
+      );
+    for (const watcher of [...(this.watchers.get(jobId) ?? [])]) watcher({ seq, type, data }, job);
+  }
+
+  private takeJobs(request: LeaseRequest): Lease[] {
+    const sql = this.ctx.storage.sql;
+    const leases: Lease[] = [];
+    // One at a time: each lease changes the running counts that order the next pick.
+    for (let i = 0; i < request.capacity; i++) {
+      const next = this.nextEligible(request.models);
+      if (!next) break;
+      const id = String(next.id);
+      const leaseId = newId('lease');
+      const now = Date.now();
+      const deadline = now + request.leaseSeconds * 1000;
+      sql.exec(
+        `UPDATE jobs SET status = 'running', lease_id = ?, runner_id = ?, lease_seconds = ?, lease_deadline = ?,
+           attempts = attempts + 1, started_at = COALESCE(started_at, ?), mirrored = 0 WHERE id = ?`,
+        leaseId,
+        request.runnerId,
+        request.leaseSeconds,
+        deadline,
+        now,
+        id,
+      );
+      const job = this.get(id);
+      this.emit(id, 'started', { attempt: job.attempts, runner_id: request.runnerId });
+      leases.push({ leaseId, leaseDeadline: deadline, job });
+    }
+    return leases;
+  }
+
+  private nextEligible(models: string[]) {
+    return this.ctx.storage.sql
+      .exec(
+        `SELECT j.id FROM jobs j
+         WHERE j.status = 'queued' AND j.model IN (SELECT value FROM json_each(?))
+         ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.key_id = j.key_id AND r.status = 'running'), j.seq
+         LIMIT 1`,
+        JSON.stringify(models),
+      )
+      .toArray()[0];
+  }
+
+  private heldLease(
+    jobId: string,
+    leaseId: string,
+  ): { job: JobRecord; leaseSeconds: number } | ApiErrorData {
+    const row = this.ctx.storage.sql.exec('SELECT * FROM jobs WHERE id = ?', jobId).toArray()[0];
+    if (!row) return apiErrorData('job_not_found', `No job ${jobId}.`);
+    const job = rowToJob(row);
+    if (job.status === 'canceled')
+      return apiErrorData('job_finished', `Job ${jobId} was canceled.`, { status: job.status });
+    if (job.status !== 'running' || row.lease_id !== leaseId)
+      return apiErrorData(
+        'lease_lost',
+        `This lease on job ${jobId} is no longer held (expired or superseded).`,
+      );
+    return { job, leaseSeconds: Number(row.lease_seconds) };
+  }
+
+  /** Running jobs past their lease deadline: back to the queue, or failed after the last attempt. */
+  private expireLeases(): string[] {
+    const expired = this.ctx.storage.sql
+      .exec(
+        "SELECT id, attempts FROM jobs WHERE status = 'running' AND lease_deadline < ?",
+        Date.now(),
+      )
+      .toArray();
+    for (const row of expired) {
+      const id = String(row.id);
+      if (Number(row.attempts) < MAX_ATTEMPTS) this.requeue(id);
+      else
+        this.finish(id, 'failed', {
+          charged: 0,
+          error: {
+            code: 'lease_expired',
+            message: `No runner finished this job in ${MAX_ATTEMPTS} attempts.`,
+          },
+        });
+    }
+    return expired.map((r) => String(r.id));
+  }
+
+  private requeue(id: string) {
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET status = 'queued', lease_id = NULL, runner_id = NULL, lease_deadline = NULL, mirrored = 0 WHERE id = ?",
+      id,
+    );
+    this.emit(id, 'queued', { attempt: this.get(id).attempts });
+    for (const wake of this.leaseWaiters) wake();
+  }
+
+  private finish(
+    id: string,
+    status: 'succeeded' | 'failed' | 'canceled',
+    end: { charged: number; error: { code: string; message: string } | null },
+  ) {
+    this.ctx.storage.sql.exec(
+      `UPDATE jobs SET status = ?, charged = ?, error = ?, finished_at = ?, lease_id = NULL, lease_deadline = NULL,
+         settled = 0, mirrored = 0 WHERE id = ?`,
+      status,
+      end.charged,
+      end.error ? JSON.stringify(end.error) : null,
+      Date.now(),
+      id,
+    );
+    const job = this.get(id);
+    this.emit(id, status, status === 'failed' ? { error: job.error } : { credits: job.charged });
+  }
+
+  /** Settles credits and writes the D1 history row; the alarm retries what fails. */
+  private async sideEffects(id: string) {
+    const job = this.get(id);
+    const row = this.ctx.storage.sql
+      .exec('SELECT settled, mirrored FROM jobs WHERE id = ?', id)
+      .one();
+    try {
+      if (isTerminal(job.status) && Number(row.settled) === 0) {
+        await accountOf(this.env, job.keyId).settle(id, job.charged ?? 0);
+        this.ctx.storage.sql.exec('UPDATE jobs SET settled = 1 WHERE id = ?', id);
+      }
+      if (Number(row.mirrored) === 0) {
+        await this.env.DB.prepare(
+          `INSERT INTO jobs (id, key_id, seq, kind, status, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at`,
+        )
+          .bind(
+            id,
+            job.keyId,
+            job.seq,
+            job.kind,
+            job.status,
+            new Date(job.createdAt).toISOString(),
+            job.finishedAt ? new Date(job.finishedAt).toISOString() : null,
+          )
+          .run();
+        // Only if nothing changed meanwhile: a newer status must be written again.
+        this.ctx.storage.sql.exec(
+          'UPDATE jobs SET mirrored = 1 WHERE id = ? AND status = ?',
+          id,
+          job.status,
+        );
+      }
+    } catch (error) {
+      console.error(`side effects of ${id} failed, the alarm retries them`, error);
+    }
+    await this.scheduleAlarm();
+  }
+
+  private async deliverWebhooks() {
+    const sql = this.ctx.storage.sql;
+    const due = sql
+      .exec("SELECT * FROM deliveries WHERE status = 'pending' AND next_at <= ?", Date.now())
+      .toArray();
+    for (const delivery of due) {
+      const id = String(delivery.id);
+      // Claim it for a minute first: the send awaits, and nothing else may send it meanwhile;
+      // if this object dies mid-send, the delivery is due again after the minute.
+      sql.exec('UPDATE deliveries SET next_at = ? WHERE id = ?', Date.now() + 60000, id);
+      const job = this.get(String(delivery.job_id));
+      const event = sql
+        .exec(
+          'SELECT type, at FROM events WHERE job_id = ? AND seq = ?',
+          job.id,
+          delivery.event_seq,
+        )
+        .one();
+      const body = JSON.stringify({
+        type: `job.${event.type}`,
+        timestamp: new Date(Number(event.at)).toISOString(),
+        data: await toPublicJob(job, this.env.SIGNING_SECRET),
+      });
+      const secret = await webhookSecretFor(this.env.SIGNING_SECRET, job.keyId);
+      let error: string | null = null;
+      try {
+        const res = await fetch(job.webhook?.url ?? '', {
+          method: 'POST',
+          headers: await webhookHeaders(secret, id, Math.floor(Date.now() / 1000), body),
+          body,
+          signal: AbortSignal.timeout(10000),
+        });
+        if (!res.ok) error = `HTTP ${res.status}`;
+        await res.body?.cancel();
+      } catch (e) {
+        error = String(e);
+      }
+      const attempt = Number(delivery.attempt) + 1;
+      if (!error)
+        sql.exec(
+          "UPDATE deliveries SET status = 'delivered', attempt = ? WHERE id = ?",
+          attempt,
+          id,
+        );
+      else if (attempt > WEBHOOK_BACKOFF_SECONDS.length)
+        sql.exec(
+          "UPDATE deliveries SET status = 'failed', attempt = ?, last_error = ? WHERE id = ?",
+          attempt,
+          error,
+          id,
+        );
+      else
+        sql.exec(
+          'UPDATE deliveries SET attempt = ?, next_at = ?, last_error = ? WHERE id = ?',
+          attempt,
+          Date.now() + (WEBHOOK_BACKOFF_SECONDS[attempt - 1] ?? 3600) * 1000,
+          error,
+          id,
+        );
+    }
+  }
+
+  /** The alarm fires at the next lease deadline, webhook retry, or pending side effect. */
+  private async scheduleAlarm() {
+    const sql = this.ctx.storage.sql;
+    const times = [
+      sql.exec("SELECT MIN(lease_deadline) AS t FROM jobs WHERE status = 'running'").one().t,
+      sql.exec("SELECT MIN(next_at) AS t FROM deliveries WHERE status = 'pending'").one().t,
+    ]
+      .filter((t) => t !== null)
+      .map(Number);
+    const pending = sql
+      .exec(
+        "SELECT 1 FROM jobs WHERE (settled = 0 AND status IN ('succeeded', 'failed', 'canceled')) OR mirrored = 0 LIMIT 1",
+      )
+      .toArray().length;
+    if (pending) times.push(Date.now() + 5000);
+    if (times.length === 0) return;
+    const next = Math.max(Math.min(...times), Date.now());
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+  }
+}
+
+function doneFraction(progress: JobProgress | null): number {
+  if (!progress) return 0;
+  if (progress.frames)
+    return Math.min(
+      1,
+      ((progress.frame ?? 0) + progress.step / Math.max(1, progress.total_steps)) / progress.frames,
+    );
+  return Math.min(1, progress.step / Math.max(1, progress.total_steps));
+}

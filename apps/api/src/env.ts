@@ -1,0 +1,35 @@
+import type { Account } from './durable-objects/account.ts';
+import type { Dispatcher } from './durable-objects/dispatcher.ts';
+
+/** The worker's bindings (root wrangler.toml). */
+export interface Env {
+  DB: D1Database;
+  BLOBS: R2Bucket;
+  ACCOUNTS: DurableObjectNamespace<Account>;
+  DISPATCHER: DurableObjectNamespace<Dispatcher>;
+  ADMIN_TOKEN: string;
+  RUNNER_TOKEN: string;
+  SIGNING_SECRET: string;
+}
+
+/**
+ * A Durable Object's methods as its RPC stub runs them (always async). Our records are plain
+ * JSON data, which RPC carries as is; this spares the compiler the deep structural mapping of
+ * the generated stub types.
+ */
+export type RpcOf<T> = {
+  [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (
+    ...args: infer A
+  ) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+export function accountOf(env: Env, keyId: string) {
+  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName(keyId)) as unknown as RpcOf<Account>;
+}
+
+/** One dispatcher holds the queue: one consistent order and one place that hands out leases. */
+export function dispatcherOf(env: Env) {
+  return env.DISPATCHER.get(env.DISPATCHER.idFromName('global')) as unknown as RpcOf<Dispatcher>;
+}

@@ -1,0 +1,129 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env.ts';
+import { accountOf, dispatcherOf } from '../env.ts';
+import { ApiError, rethrowApiError } from '../errors.ts';
+import { newId, sha256Hex } from '../hashing.ts';
+import {
+  isTerminal,
+  type JobKind,
+  type JobRecord,
+  type Json,
+  toPublicJob,
+  type WebhookTarget,
+} from './job-record.ts';
+
+export interface JobDraft {
+  kind: JobKind;
+  model: string;
+  input: Record<string, Json>;
+  images: { name: string; bytes: Uint8Array; contentType: string }[];
+  cost: number;
+  webhook: WebhookTarget | null;
+}
+
+/** `Prefer: wait=N` (Replicate's convention): hold the answer up to N seconds, N <= 60. */
+export function preferredWaitSeconds(header: string | undefined): number {
+  if (!header) return 0;
+  const match = header.match(/(?:^|[;,\s])wait(?:=(\d+))?(?:$|[;,\s])/);
+  if (!match) return 0;
+  const seconds = match[1] === undefined ? 60 : Number(match[1]);
+  if (seconds > 60)
+    throw new ApiError('invalid_request', 'Prefer: wait=N takes at most 60 seconds.', {
+      param: 'Prefer',
+    });
+  return seconds;
+}
+
+export function idempotencyKeyOf(c: Context<AppEnv>): string | undefined {
+  const key = c.req.header('Idempotency-Key');
+  if (key === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key))
+    throw new ApiError(
+      'invalid_request',
+      'Idempotency-Key must be 1-255 visible ASCII characters.',
+      {
+        param: 'Idempotency-Key',
+      },
+    );
+  return key;
+}
+
+/**
+ * The one path from a validated request to a queued job: idempotency and credits in the key's
+ * Account (one step), input images to R2, then the Dispatcher's queue. A failure after the
+ * reservation refunds it.
+ */
+export async function createJob(c: Context<AppEnv>, draft: JobDraft): Promise<Response> {
+  const waitSeconds = preferredWaitSeconds(c.req.header('Prefer'));
+  let job = await submitJob(c, draft);
+  if (waitSeconds > 0 && !isTerminal(job.status)) {
+    job = (await dispatcherOf(c.env).waitForEnd(job.id, waitSeconds * 1000)) ?? job;
+    c.header('Preference-Applied', `wait=${waitSeconds}`);
+  }
+  return respondWithJob(c, job, isTerminal(job.status) ? 200 : 202);
+}
+
+/** Admits and queues a job (or finds the one an Idempotency-Key already made). */
+export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<JobRecord> {
+  const key = c.get('apiKey');
+  const idempotencyKey = idempotencyKeyOf(c);
+  const imageHashes = await Promise.all(draft.images.map((i) => sha256Hex(i.bytes)));
+  const bodyHash = await sha256Hex(
+    JSON.stringify([draft.kind, draft.input, imageHashes, draft.webhook]),
+  );
+  const account = accountOf(c.env, key.id);
+  const admitted = rethrowApiError(
+    await account.admit({
+      jobId: newId('job'),
+      jobKind: draft.kind,
+      cost: draft.cost,
+      idempotencyKey,
+      bodyHash,
+    }),
+  );
+  const dispatcher = dispatcherOf(c.env);
+  let job: JobRecord | null;
+  if (admitted.replayed) {
+    job = await dispatcher.getJob(admitted.jobId);
+    // The first request may still be between its reservation and the queue.
+    for (let i = 0; !job && i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = await dispatcher.getJob(admitted.jobId);
+    }
+    if (!job)
+      throw new ApiError(
+        'internal_error',
+        'The original request of this Idempotency-Key did not finish.',
+      );
+    c.header('Idempotent-Replayed', 'true');
+  } else {
+    try {
+      for (const image of draft.images)
+        await c.env.BLOBS.put(`inputs/${admitted.jobId}/${image.name}`, image.bytes, {
+          httpMetadata: { contentType: image.contentType },
+        });
+      job = await dispatcher.enqueue({
+        id: admitted.jobId,
+        keyId: key.id,
+        kind: draft.kind,
+        model: draft.model,
+        input: draft.input,
+        inputImages: draft.images.map((i) => i.name),
+        cost: draft.cost,
+        webhook: draft.webhook,
+        baseUrl: new URL(c.req.url).origin,
+      });
+    } catch (error) {
+      await account.settle(admitted.jobId, 0);
+      throw error;
+    }
+  }
+  return job;
+}
+
+export async function respondWithJob(c: Context<AppEnv>, job: JobRecord, status: 200 | 202 = 200) {
+  const body = await toPublicJob(job, c.env.SIGNING_SECRET);
+  if (body.poll_after_seconds !== null) c.header('Retry-After', String(body.poll_after_seconds));
+  if (status === 202) c.header('Location', body.urls.get);
+  return c.json(body, status);
+}

@@ -1,0 +1,92 @@
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../../errors.ts';
+import { safeEqual, sha256Hex } from '../../hashing.ts';
+
+export const SCOPES = ['images', 'videos', 'read'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  rateLimitPerMinute: number;
+}
+
+export interface ApiKeyAuthOptions {
+  /** Where the keys are; D1 in production and tests. */
+  db: (c: Parameters<MiddlewareHandler>[0]) => D1Database;
+}
+
+const bearer = (header: string | undefined) => header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+
+/**
+ * `Authorization: Bearer sk_live_...`: looks the key up by its SHA-256 (keys are never stored)
+ * and sets `c.get('apiKey')`. 401 for a missing, unknown or revoked key.
+ *
+ * @example app.use('/v1/*', apiKeyAuth({ db: (c) => c.env.DB }))
+ */
+export function apiKeyAuth(
+  options: ApiKeyAuthOptions,
+): MiddlewareHandler<{ Variables: { apiKey: ApiKeyRecord } }> {
+  return async (c, next) => {
+    const key = bearer(c.req.header('Authorization'));
+    if (!key)
+      throw new ApiError('unauthorized', 'Send your API key as "Authorization: Bearer <key>".');
+    const row = await options
+      .db(c)
+      .prepare(
+        'SELECT id, name, prefix, scopes, rate_limit_per_minute, revoked_at FROM api_keys WHERE hash = ?',
+      )
+      .bind(await sha256Hex(key))
+      .first<{
+        id: string;
+        name: string;
+        prefix: string;
+        scopes: string;
+        rate_limit_per_minute: number;
+        revoked_at: string | null;
+      }>();
+    if (!row) throw new ApiError('unauthorized', 'This API key is not valid.');
+    if (row.revoked_at) throw new ApiError('unauthorized', 'This API key was revoked.');
+    c.set('apiKey', {
+      id: row.id,
+      name: row.name,
+      prefix: row.prefix,
+      scopes: JSON.parse(row.scopes),
+      rateLimitPerMinute: row.rate_limit_per_minute,
+    });
+    await next();
+  };
+}
+
+/** 403 unless the key has the scope. */
+export function requireScope(key: ApiKeyRecord, scope: Scope) {
+  if (!key.scopes.includes(scope))
+    throw new ApiError('forbidden', `This API key lacks the "${scope}" scope.`, { scope });
+}
+
+export interface TokenAuthOptions {
+  token: (c: Parameters<MiddlewareHandler>[0]) => string;
+  realm: string;
+}
+
+/**
+ * A shared bearer token (admin, runners), compared in constant time.
+ *
+ * @example app.use('/admin/*', tokenAuth({ token: (c) => c.env.ADMIN_TOKEN, realm: 'admin' }))
+ */
+export function tokenAuth(options: TokenAuthOptions): MiddlewareHandler {
+  return async (c, next) => {
+    const given = bearer(c.req.header('Authorization'));
+    if (!given)
+      throw new ApiError(
+        'unauthorized',
+        `Send the ${options.realm} token as "Authorization: Bearer <token>".`,
+      );
+    const expected = options.token(c);
+    if (!expected || !safeEqual(given, expected))
+      throw new ApiError('unauthorized', `Wrong ${options.realm} token.`);
+    await next();
+  };
+}

@@ -1,0 +1,74 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { App, AppEnv } from '../app-env.ts';
+import { MODELS } from '../catalog.ts';
+import { accountOf } from '../env.ts';
+import { requireScope } from '../middleware/auth/index.ts';
+import { errorResponses } from '../schemas/common.ts';
+
+const usageRoute = createRoute({
+  method: 'get',
+  path: '/v1/usage',
+  tags: ['Account'],
+  summary: 'Credit balance and usage by day and kind',
+  description:
+    'Price: 1 credit per denoising step per 512x512 of output per image (img2img and inpaint: strength x steps); a video is the sum of its diffused frames. Usage counts credits charged (reservations net of refunds).',
+  security: [{ bearer: [] }],
+  request: { query: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }) },
+  responses: {
+    200: {
+      description: 'Balance and usage',
+      content: {
+        'application/json': {
+          schema: z.object({
+            balance: z.int(),
+            usage: z.array(
+              z.object({ day: z.string(), kind: z.string(), credits: z.int(), jobs: z.int() }),
+            ),
+          }),
+        },
+      },
+    },
+    ...errorResponses(400, 401, 403, 429),
+  },
+});
+
+const modelsRoute = createRoute({
+  method: 'get',
+  path: '/v1/models',
+  tags: ['Account'],
+  summary: 'Models this API serves',
+  security: [{ bearer: [] }],
+  responses: {
+    200: {
+      description: 'Models',
+      content: {
+        'application/json': {
+          schema: z.object({
+            object: z.literal('list'),
+            data: z.array(
+              z.object({
+                id: z.string(),
+                description: z.string(),
+                default_size: z.int(),
+                max_size: z.int(),
+                kinds: z.array(z.string()),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    ...errorResponses(401, 429),
+  },
+});
+
+export function registerAccountRoutes(app: App) {
+  app.openapi(usageRoute, (async (c: Context<AppEnv>) => {
+    requireScope(c.get('apiKey'), 'read');
+    const days = Number(c.req.query('days') ?? 30);
+    return c.json(await accountOf(c.env, c.get('apiKey').id).usage(days));
+  }) as never);
+  app.openapi(modelsRoute, ((c: Context<AppEnv>) =>
+    c.json({ object: 'list' as const, data: MODELS })) as never);
+}

@@ -1,0 +1,129 @@
+import { createRoute, type z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { App, AppEnv } from '../app-env.ts';
+import { ApiError } from '../errors.ts';
+import { createJob } from '../jobs/create-job.ts';
+import { decodeImageData, MAX_IMAGE_BYTES, sniffImage } from '../jobs/image-input.ts';
+import type { JobKind } from '../jobs/job-record.ts';
+import { resolveModelSize, validationError } from '../jobs/validate-image-job.ts';
+import { requireScope } from '../middleware/auth/index.ts';
+import { imageCost } from '../pricing.ts';
+import { errorResponses } from '../schemas/common.ts';
+import {
+  ImageMultipart,
+  Img2ImgRequest,
+  InpaintRequest,
+  Txt2ImgRequest,
+} from '../schemas/image-jobs.ts';
+import { JobSchema } from '../schemas/job.ts';
+
+const IMAGE_FIELDS = {
+  txt2img: [],
+  img2img: ['init_image'],
+  inpaint: ['init_image', 'mask_image'],
+} as const;
+const SCHEMAS = {
+  txt2img: Txt2ImgRequest,
+  img2img: Img2ImgRequest,
+  inpaint: InpaintRequest,
+} as const;
+type ImageKind = keyof typeof SCHEMAS;
+
+const jobRoute = (kind: ImageKind) =>
+  createRoute({
+    method: 'post',
+    path: `/v1/images/${kind}`,
+    tags: ['Images'],
+    summary: `Queue a ${kind} job`,
+    description:
+      'Answers 202 with the queued job. `Prefer: wait=N` (N <= 60) holds the answer until the job ends or N seconds pass; `Idempotency-Key` makes retries safe.',
+    security: [{ bearer: [] }],
+    request: {
+      body: {
+        content: {
+          'application/json': { schema: SCHEMAS[kind] },
+          ...(kind === 'txt2img' ? {} : { 'multipart/form-data': { schema: ImageMultipart } }),
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: 'The job ended within the Prefer: wait time',
+        content: { 'application/json': { schema: JobSchema } },
+      },
+      202: {
+        description: 'The job, queued',
+        content: { 'application/json': { schema: JobSchema } },
+      },
+      ...errorResponses(400, 401, 402, 403, 413, 422, 429),
+    },
+  });
+
+/** The JSON body, or a multipart body's `request` part with its image file parts merged in. */
+async function readBody(c: Context<AppEnv>, kind: ImageKind) {
+  const type = c.req.header('content-type') ?? '';
+  if (/^application\/json/i.test(type))
+    return { fields: await c.req.json(), files: {} as Record<string, File> };
+  if (/^multipart\/form-data/i.test(type)) {
+    const form = await c.req.formData();
+    const request = form.get('request');
+    let fields: unknown = {};
+    if (typeof request === 'string') {
+      try {
+        fields = JSON.parse(request);
+      } catch {
+        throw new ApiError('invalid_json', 'The multipart "request" part is not valid JSON.', {
+          param: 'request',
+        });
+      }
+    }
+    const files: Record<string, File> = {};
+    for (const name of IMAGE_FIELDS[kind]) {
+      const part = form.get(name);
+      if (part instanceof File) files[name] = part;
+    }
+    return { fields, files };
+  }
+  throw new ApiError('unsupported_media_type', 'Send application/json or multipart/form-data.');
+}
+
+async function handle(c: Context<AppEnv>, kind: ImageKind) {
+  requireScope(c.get('apiKey'), 'images');
+  const { fields, files } = await readBody(c, kind);
+  // Files stand in for the base64 fields so the one schema checks both forms of request.
+  const placeholders = Object.fromEntries(Object.keys(files).map((name) => [name, 'file']));
+  const parsed = SCHEMAS[kind].safeParse({ ...(fields as object), ...placeholders });
+  if (!parsed.success) throw validationError(parsed.error);
+  const request = parsed.data as z.infer<typeof Img2ImgRequest> &
+    Partial<z.infer<typeof InpaintRequest>>;
+  const { width, height } = resolveModelSize(kind, request);
+  const images = [];
+  for (const name of IMAGE_FIELDS[kind]) {
+    const file = files[name];
+    const image = file
+      ? { bytes: new Uint8Array(await file.arrayBuffer()), contentType: '' }
+      : decodeImageData(String(request[name]), name);
+    if (image.bytes.length > MAX_IMAGE_BYTES)
+      throw new ApiError('payload_too_large', `${name} is over ${MAX_IMAGE_BYTES / 1048576} MB.`, {
+        param: name,
+      });
+    image.contentType = sniffImage(image.bytes, name);
+    images.push({ name, ...image });
+  }
+  const { webhook, init_image: _i, mask_image: _m, ...rest } = request;
+  const input = { ...rest, width, height };
+  const strength = kind === 'txt2img' ? 1 : request.strength;
+  return await createJob(c, {
+    kind: kind as JobKind,
+    model: request.model,
+    input,
+    images,
+    cost: imageCost({ steps: request.steps, width, height, n: request.n, strength }),
+    webhook: webhook ?? null,
+  });
+}
+
+export function registerImageRoutes(app: App) {
+  for (const kind of ['txt2img', 'img2img', 'inpaint'] as const)
+    app.openapi(jobRoute(kind), ((c: Context<AppEnv>) => handle(c, kind)) as never);
+}

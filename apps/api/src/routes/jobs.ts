@@ -1,0 +1,162 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { App, AppEnv } from '../app-env.ts';
+import { dispatcherOf } from '../env.ts';
+import { ApiError, rethrowApiError } from '../errors.ts';
+import { respondWithJob } from '../jobs/create-job.ts';
+import { JOB_STATUSES, type JobRecord, toPublicJob } from '../jobs/job-record.ts';
+import { requireScope } from '../middleware/auth/index.ts';
+import { errorResponses } from '../schemas/common.ts';
+import { JobListSchema, JobSchema } from '../schemas/job.ts';
+
+const JobParams = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
+
+/** The caller's job, or 404 (also for another key's job: its existence is not revealed). */
+async function ownJob(c: Context<AppEnv>, id: string): Promise<JobRecord> {
+  const job = await dispatcherOf(c.env).getJob(id);
+  if (!job || job.keyId !== c.get('apiKey').id)
+    throw new ApiError('job_not_found', `No job ${id}.`);
+  return job;
+}
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}',
+  tags: ['Jobs'],
+  summary: 'Get a job',
+  security: [{ bearer: [] }],
+  request: { params: JobParams },
+  responses: {
+    200: {
+      description: 'The job; Retry-After says when to poll again',
+      content: { 'application/json': { schema: JobSchema } },
+    },
+    ...errorResponses(401, 403, 404, 429),
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/jobs',
+  tags: ['Jobs'],
+  summary: 'List jobs, newest first',
+  security: [{ bearer: [] }],
+  request: {
+    query: z.object({
+      status: z.enum(JOB_STATUSES).optional(),
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+      cursor: z.string().optional().openapi({ description: 'next_cursor of the previous page' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A page of jobs',
+      content: { 'application/json': { schema: JobListSchema } },
+    },
+    ...errorResponses(400, 401, 403, 429),
+  },
+});
+
+const cancelRoute = createRoute({
+  method: 'post',
+  path: '/v1/jobs/{id}/cancel',
+  tags: ['Jobs'],
+  summary: 'Cancel a job',
+  description:
+    'A queued job is refunded in full; a running one is charged for the share it finished. 409 once a job has ended.',
+  security: [{ bearer: [] }],
+  request: { params: JobParams },
+  responses: {
+    200: {
+      description: 'The canceled job',
+      content: { 'application/json': { schema: JobSchema } },
+    },
+    ...errorResponses(401, 403, 404, 409, 429),
+  },
+});
+
+const eventsRoute = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}/events',
+  tags: ['Jobs'],
+  summary: 'Stream a job’s events (Server-Sent Events)',
+  description:
+    'Events queued, started, progress (optionally with a small base64 PNG preview), output, succeeded, failed, canceled; each has an id, and Last-Event-ID resumes after it. The stream ends after the final event.',
+  security: [{ bearer: [] }],
+  request: { params: JobParams },
+  responses: {
+    200: {
+      description: 'text/event-stream',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
+    ...errorResponses(401, 403, 404, 429),
+  },
+});
+
+const encodeCursor = (seq: number) => btoa(`seq:${seq}`);
+function decodeCursor(cursor: string): number {
+  try {
+    const match = atob(cursor).match(/^seq:(\d+)$/);
+    if (match) return Number(match[1]);
+  } catch {}
+  throw new ApiError('invalid_request', 'cursor is not one this API gave out.', {
+    param: 'cursor',
+  });
+}
+
+export function registerJobRoutes(app: App) {
+  app.openapi(getRoute, (async (c: Context<AppEnv>) => {
+    requireScope(c.get('apiKey'), 'read');
+    return respondWithJob(c, await ownJob(c, c.req.param('id') ?? ''));
+  }) as never);
+
+  app.openapi(listRoute, (async (c: Context<AppEnv>) => {
+    requireScope(c.get('apiKey'), 'read');
+    const query = (
+      c.req as unknown as {
+        valid: (t: 'query') => { status?: string; limit: number; cursor?: string };
+      }
+    ).valid('query');
+    const before = query.cursor ? decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER;
+    const rows = await c.env.DB.prepare(
+      `SELECT id, seq FROM jobs WHERE key_id = ? AND seq < ? ${query.status ? 'AND status = ?' : ''}
+       ORDER BY seq DESC LIMIT ?`,
+    )
+      .bind(
+        ...[c.get('apiKey').id, before, ...(query.status ? [query.status] : []), query.limit + 1],
+      )
+      .all<{ id: string; seq: number }>();
+    const page = rows.results.slice(0, query.limit);
+    const jobs = await dispatcherOf(c.env).getJobs(page.map((r) => r.id));
+    const last = page.at(-1);
+    return c.json({
+      object: 'list' as const,
+      data: await Promise.all(jobs.map((j) => toPublicJob(j, c.env.SIGNING_SECRET))),
+      has_more: rows.results.length > query.limit,
+      next_cursor: rows.results.length > query.limit && last ? encodeCursor(last.seq) : null,
+    });
+  }) as never);
+
+  app.openapi(cancelRoute, (async (c: Context<AppEnv>) => {
+    const job = await ownJob(c, c.req.param('id') ?? '');
+    requireScope(c.get('apiKey'), job.kind === 'animate' ? 'videos' : 'images');
+    return respondWithJob(c, rethrowApiError(await dispatcherOf(c.env).cancel(job.id)));
+  }) as never);
+
+  app.openapi(eventsRoute, (async (c: Context<AppEnv>) => {
+    requireScope(c.get('apiKey'), 'read');
+    const job = await ownJob(c, c.req.param('id') ?? '');
+    const headers: Record<string, string> = {};
+    const lastEventId = c.req.header('Last-Event-ID');
+    if (lastEventId) headers['Last-Event-ID'] = lastEventId;
+    const after = c.req.query('after');
+    const stream = await dispatcherOf(c.env).fetch(
+      new Request(
+        `https://dispatcher/events?job=${encodeURIComponent(job.id)}${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+        { headers },
+      ),
+    );
+    // A fresh Response: middleware adds headers, and a fetched response's are immutable.
+    return new Response(stream.body, { status: stream.status, headers: stream.headers });
+  }) as never);
+}

@@ -1,0 +1,144 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { App, AppEnv } from '../app-env.ts';
+import { DEFAULT_MODEL } from '../catalog.ts';
+import { dispatcherOf } from '../env.ts';
+import { ApiError, type ErrorCode } from '../errors.ts';
+import { toBase64 } from '../hashing.ts';
+import { submitJob } from '../jobs/create-job.ts';
+import { toPublicJob } from '../jobs/job-record.ts';
+import { resolveModelSize, validationError } from '../jobs/validate-image-job.ts';
+import { requireScope } from '../middleware/auth/index.ts';
+import { imageCost } from '../pricing.ts';
+
+export const OPENAI_PATH = '/v1/images/generations';
+/** How long the synchronous call waits before it gives up (and cancels the job). */
+export const OPENAI_TIMEOUT_SECONDS = 60;
+
+const OpenAiRequest = z
+  .object({
+    prompt: z.string().min(1).max(4000),
+    model: z.string().default(DEFAULT_MODEL),
+    n: z.int().min(1).max(4).default(1),
+    size: z
+      .string()
+      .regex(/^\d+x\d+$/, 'size is "WIDTHxHEIGHT", e.g. "512x512"')
+      .optional(),
+    response_format: z.enum(['url', 'b64_json']).default('url'),
+    quality: z.string().optional(),
+    style: z.string().optional(),
+    user: z.string().optional(),
+  })
+  .openapi('OpenAiImageRequest');
+
+const route = createRoute({
+  method: 'post',
+  path: OPENAI_PATH,
+  tags: ['OpenAI compatible'],
+  summary: 'OpenAI-compatible image generation (synchronous)',
+  description: `The official openai client works unchanged (baseURL ".../v1"). Waits up to ${OPENAI_TIMEOUT_SECONDS} s; errors use OpenAI's { error: { message, type, param, code } } shape.`,
+  security: [{ bearer: [] }],
+  request: { body: { content: { 'application/json': { schema: OpenAiRequest } } } },
+  responses: {
+    200: {
+      description: 'OpenAI ImagesResponse',
+      content: {
+        'application/json': {
+          schema: z.object({
+            created: z.int(),
+            data: z.array(
+              z.object({
+                url: z.string().optional(),
+                b64_json: z.string().optional(),
+                revised_prompt: z.string().optional(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+  },
+});
+
+/** OpenAI's error `type` for each of our statuses. */
+export function openAiErrorType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 402) return 'insufficient_quota';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+export function registerOpenAiRoutes(app: App) {
+  app.openapi(route, (async (c: Context<AppEnv>) => {
+    requireScope(c.get('apiKey'), 'images');
+    const parsed = OpenAiRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) throw validationError(parsed.error);
+    const body = parsed.data;
+    const [w, h] = body.size ? body.size.split('x').map(Number) : [undefined, undefined];
+    const { width, height } = resolveModelSize('txt2img', {
+      model: body.model,
+      width: w,
+      height: h,
+    });
+    for (const [param, value] of [
+      ['size', width],
+      ['size', height],
+    ] as const)
+      if (value < 64 || value % 8 !== 0)
+        throw new ApiError('invalid_request', 'size: each side a multiple of 8, at least 64.', {
+          param,
+        });
+    const steps = 25;
+    const dispatcher = dispatcherOf(c.env);
+    let job = await submitJob(c, {
+      kind: 'txt2img',
+      model: body.model,
+      input: {
+        prompt: body.prompt,
+        model: body.model,
+        width,
+        height,
+        n: body.n,
+        steps,
+        guidance_scale: 7,
+        sampler: 'euler_a',
+      },
+      images: [],
+      cost: imageCost({ steps, width, height, n: body.n }),
+      webhook: null,
+    });
+    job = (await dispatcher.waitForEnd(job.id, OPENAI_TIMEOUT_SECONDS * 1000)) ?? job;
+    if (job.status === 'queued' || job.status === 'running') {
+      await dispatcher.cancel(job.id);
+      throw new ApiError(
+        'timeout',
+        `The image was not ready within ${OPENAI_TIMEOUT_SECONDS} s; the job was canceled.`,
+      );
+    }
+    if (job.status !== 'succeeded')
+      throw new ApiError(
+        (job.error?.code === 'insufficient_credits'
+          ? job.error.code
+          : 'internal_error') as ErrorCode,
+        job.error?.message ?? `The job ended ${job.status}.`,
+      );
+    const data =
+      body.response_format === 'url'
+        ? (await toPublicJob(job, c.env.SIGNING_SECRET)).outputs.map((o) => ({
+            url: o.url,
+            revised_prompt: body.prompt,
+          }))
+        : await Promise.all(
+            job.outputs.map(async (o) => {
+              const object = await c.env.BLOBS.get(`outputs/${job.id}/${o.name}`);
+              return {
+                b64_json: toBase64(await (object?.arrayBuffer() ?? new ArrayBuffer(0))),
+                revised_prompt: body.prompt,
+              };
+            }),
+          );
+    return c.json({ created: Math.floor((job.finishedAt ?? Date.now()) / 1000), data });
+  }) as never);
+}

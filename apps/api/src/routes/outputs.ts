@@ -1,0 +1,66 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { App, AppEnv } from '../app-env.ts';
+import { dispatcherOf } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { verifyOutputSignature } from '../jobs/signed-urls.ts';
+import { requireScope } from '../middleware/auth/index.ts';
+import { errorResponses } from '../schemas/common.ts';
+
+const outputRoute = createRoute({
+  method: 'get',
+  path: '/v1/outputs/{job_id}/{name}',
+  tags: ['Jobs'],
+  summary: 'Download an output',
+  description:
+    'With the owner’s API key, or with no key by the signed link in the job (`expires` and `signature`).',
+  request: {
+    params: z.object({ job_id: z.string(), name: z.string() }),
+    query: z.object({ expires: z.string().optional(), signature: z.string().optional() }),
+  },
+  responses: {
+    200: { description: 'The bytes (image/png, video/mp4, image/gif)' },
+    ...errorResponses(401, 403, 404),
+  },
+});
+
+/** Whether this request carries a signed link (then it needs no API key). */
+export const isSignedOutputRequest = (url: URL) =>
+  url.pathname.startsWith('/v1/outputs/') && url.searchParams.has('signature');
+
+export function registerOutputRoutes(app: App) {
+  app.openapi(outputRoute, (async (c: Context<AppEnv>) => {
+    const jobId = c.req.param('job_id') ?? '';
+    const name = c.req.param('name') ?? '';
+    const url = new URL(c.req.url);
+    if (isSignedOutputRequest(url)) {
+      const verdict = await verifyOutputSignature(
+        c.env.SIGNING_SECRET,
+        url.pathname,
+        c.req.query('expires'),
+        c.req.query('signature'),
+      );
+      if (verdict === 'expired')
+        throw new ApiError(
+          'forbidden',
+          'This signed link has expired; get the job again for a fresh one.',
+        );
+      if (verdict === 'invalid') throw new ApiError('forbidden', 'This signed link is not valid.');
+    } else {
+      requireScope(c.get('apiKey'), 'read');
+      const job = await dispatcherOf(c.env).getJob(jobId);
+      if (!job || job.keyId !== c.get('apiKey').id)
+        throw new ApiError('not_found', 'No such output.');
+    }
+    const object = await c.env.BLOBS.get(`outputs/${jobId}/${name}`);
+    if (!object) throw new ApiError('not_found', 'No such output.');
+    return new Response(object.body, {
+      headers: {
+        'content-type': object.httpMetadata?.contentType ?? 'application/octet-stream',
+        'content-length': String(object.size),
+        'cache-control': 'private, max-age=3600',
+        etag: object.httpEtag,
+      },
+    });
+  }) as never);
+}

@@ -1,0 +1,314 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { App, AppEnv } from '../app-env.ts';
+import type { Lease } from '../durable-objects/dispatcher.ts';
+import { dispatcherOf } from '../env.ts';
+import { ApiError, rethrowApiError } from '../errors.ts';
+import { toPublicJob } from '../jobs/job-record.ts';
+import { errorResponses } from '../schemas/common.ts';
+import { JobSchema } from '../schemas/job.ts';
+
+const runner = { tags: ['Runner'], security: [{ runner: [] }] };
+const JobParams = z.object({ id: z.string() });
+const json = <T extends z.ZodType>(schema: T) => ({
+  content: { 'application/json': { schema } },
+  required: true,
+});
+const LeaseBody = z.object({ lease_id: z.string().min(1) });
+const NAME = /^[\w][\w.-]{0,63}$/;
+/** Largest output a runner may upload (a 1000-frame MP4 fits). */
+export const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+const leaseRoute = createRoute({
+  ...runner,
+  method: 'post',
+  path: '/runner/v1/lease',
+  summary: 'Lease work (long poll)',
+  description:
+    'Answers at once when an eligible job is queued, else waits up to wait_seconds; an empty list means none came.',
+  request: {
+    body: json(
+      z.object({
+        runner_id: z.string().min(1).max(100),
+        models: z.array(z.string()).min(1),
+        capacity: z.int().min(1).max(8).default(1),
+        wait_seconds: z.number().min(0).max(30).default(20),
+        lease_seconds: z.int().min(1).max(600).default(60),
+      }),
+    ),
+  },
+  responses: { 200: { description: 'Leases (maybe none)' }, ...errorResponses(400, 401) },
+});
+
+const heartbeatRoute = createRoute({
+  ...runner,
+  method: 'post',
+  path: '/runner/v1/jobs/{id}/heartbeat',
+  summary: 'Extend a lease; says whether the job was canceled',
+  request: { params: JobParams, body: json(LeaseBody) },
+  responses: {
+    200: { description: '{ canceled, lease_deadline }' },
+    ...errorResponses(400, 401, 404, 409),
+  },
+});
+
+const eventsRoute = createRoute({
+  ...runner,
+  method: 'post',
+  path: '/runner/v1/jobs/{id}/events',
+  summary: 'Report progress, in batches',
+  request: {
+    params: JobParams,
+    body: json(
+      LeaseBody.extend({
+        events: z
+          .array(
+            z.object({
+              type: z.literal('progress'),
+              step: z.int().min(0),
+              total_steps: z.int().min(1),
+              frame: z.int().min(0).optional(),
+              frames: z.int().min(1).optional(),
+              preview: z
+                .string()
+                .max(65536)
+                .optional()
+                .openapi({ description: 'A small PNG, base64' }),
+            }),
+          )
+          .min(1)
+          .max(100),
+      }),
+    ),
+  },
+  responses: { 200: { description: '{ canceled }' }, ...errorResponses(400, 401, 404, 409) },
+});
+
+const uploadRoute = createRoute({
+  ...runner,
+  method: 'put',
+  path: '/runner/v1/jobs/{id}/outputs/{name}',
+  summary: 'Upload an output to R2 (the body is the bytes)',
+  request: { params: z.object({ id: z.string(), name: z.string() }), query: LeaseBody },
+  responses: { 201: { description: 'Stored' }, ...errorResponses(400, 401, 404, 409, 413) },
+});
+
+const inputRoute = createRoute({
+  ...runner,
+  method: 'get',
+  path: '/runner/v1/jobs/{id}/inputs/{name}',
+  summary: 'Download an input image of a leased job',
+  request: { params: z.object({ id: z.string(), name: z.string() }), query: LeaseBody },
+  responses: { 200: { description: 'The bytes' }, ...errorResponses(401, 404, 409) },
+});
+
+const completeRoute = createRoute({
+  ...runner,
+  method: 'post',
+  path: '/runner/v1/jobs/{id}/complete',
+  summary: 'Finish a job with its uploaded outputs',
+  request: {
+    params: JobParams,
+    body: json(
+      LeaseBody.extend({
+        runner_seconds: z.number().min(0),
+        outputs: z
+          .array(
+            z.object({
+              name: z.string().regex(NAME),
+              seed: z.int().min(0),
+              width: z.int().min(1),
+              height: z.int().min(1),
+              content_type: z.string().min(1),
+            }),
+          )
+          .min(1)
+          .max(16),
+      }),
+    ),
+  },
+  responses: {
+    200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
+    ...errorResponses(400, 401, 404, 409),
+  },
+});
+
+const failRoute = createRoute({
+  ...runner,
+  method: 'post',
+  path: '/runner/v1/jobs/{id}/fail',
+  summary: 'Fail a job (retryable failures go back to the queue, up to 3 attempts)',
+  request: {
+    params: JobParams,
+    body: json(
+      LeaseBody.extend({
+        code: z.string().min(1).max(100),
+        message: z.string().max(2000),
+        retryable: z.boolean().default(false),
+        runner_seconds: z.number().min(0).optional(),
+      }),
+    ),
+  },
+  responses: {
+    200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
+    ...errorResponses(400, 401, 404, 409),
+  },
+});
+
+const valid = <T>(c: Context<AppEnv>, target: 'json' | 'query' = 'json') =>
+  (c.req as unknown as { valid: (t: string) => T }).valid(target);
+
+function leaseView(c: Context<AppEnv>, lease: Lease) {
+  const origin = new URL(c.req.url).origin;
+  const { job } = lease;
+  return {
+    lease_id: lease.leaseId,
+    lease_deadline: new Date(lease.leaseDeadline).toISOString(),
+    job: {
+      id: job.id,
+      kind: job.kind,
+      model: job.model,
+      attempt: job.attempts,
+      input: job.input,
+      input_images: job.inputImages.map((name) => ({
+        name,
+        url: `${origin}/runner/v1/jobs/${job.id}/inputs/${name}?lease_id=${lease.leaseId}`,
+      })),
+    },
+  };
+}
+
+export function registerRunnerRoutes(app: App) {
+  const dispatcher = (c: Context<AppEnv>) => dispatcherOf(c.env);
+
+  app.openapi(leaseRoute, (async (c: Context<AppEnv>) => {
+    const body = valid<{
+      runner_id: string;
+      models: string[];
+      capacity: number;
+      wait_seconds: number;
+      lease_seconds: number;
+    }>(c);
+    const leases = await dispatcher(c).lease({
+      runnerId: body.runner_id,
+      models: body.models,
+      capacity: body.capacity,
+      waitSeconds: body.wait_seconds,
+      leaseSeconds: body.lease_seconds,
+    });
+    return c.json({ leases: leases.map((l) => leaseView(c, l)) });
+  }) as never);
+
+  app.openapi(heartbeatRoute, (async (c: Context<AppEnv>) => {
+    const result = rethrowApiError(
+      await dispatcher(c).heartbeat(
+        c.req.param('id') ?? '',
+        valid<{ lease_id: string }>(c).lease_id,
+      ),
+    );
+    return c.json({
+      canceled: result.canceled,
+      lease_deadline: result.canceled ? null : new Date(result.leaseDeadline).toISOString(),
+    });
+  }) as never);
+
+  app.openapi(eventsRoute, (async (c: Context<AppEnv>) => {
+    const body = valid<{
+      lease_id: string;
+      events: Parameters<ReturnType<typeof dispatcherOf>['reportEvents']>[2];
+    }>(c);
+    return c.json(
+      rethrowApiError(
+        await dispatcher(c).reportEvents(c.req.param('id') ?? '', body.lease_id, body.events),
+      ),
+    );
+  }) as never);
+
+  app.openapi(uploadRoute, (async (c: Context<AppEnv>) => {
+    const id = c.req.param('id') ?? '';
+    const name = c.req.param('name') ?? '';
+    if (!NAME.test(name))
+      throw new ApiError(
+        'invalid_request',
+        'Output names are 1-64 letters, digits, ".", "_" or "-".',
+        { param: 'name' },
+      );
+    rethrowApiError(
+      await dispatcher(c).checkLease(id, valid<{ lease_id: string }>(c, 'query').lease_id),
+    );
+    const length = Number(c.req.header('content-length') ?? Number.NaN);
+    if (length > MAX_OUTPUT_BYTES)
+      throw new ApiError(
+        'payload_too_large',
+        `Outputs are at most ${MAX_OUTPUT_BYTES / 1048576} MB.`,
+      );
+    const bytes = await c.req.arrayBuffer();
+    if (bytes.byteLength > MAX_OUTPUT_BYTES)
+      throw new ApiError(
+        'payload_too_large',
+        `Outputs are at most ${MAX_OUTPUT_BYTES / 1048576} MB.`,
+      );
+    await c.env.BLOBS.put(`outputs/${id}/${name}`, bytes, {
+      httpMetadata: { contentType: c.req.header('content-type') ?? 'application/octet-stream' },
+    });
+    return c.json({ name, size: bytes.byteLength }, 201);
+  }) as never);
+
+  app.openapi(inputRoute, (async (c: Context<AppEnv>) => {
+    const id = c.req.param('id') ?? '';
+    rethrowApiError(
+      await dispatcher(c).checkLease(id, valid<{ lease_id: string }>(c, 'query').lease_id),
+    );
+    const object = await c.env.BLOBS.get(`inputs/${id}/${c.req.param('name') ?? ''}`);
+    if (!object) throw new ApiError('not_found', 'No such input.');
+    return new Response(object.body, {
+      headers: { 'content-type': object.httpMetadata?.contentType ?? 'application/octet-stream' },
+    });
+  }) as never);
+
+  app.openapi(completeRoute, (async (c: Context<AppEnv>) => {
+    const id = c.req.param('id') ?? '';
+    const body = valid<{
+      lease_id: string;
+      runner_seconds: number;
+      outputs: {
+        name: string;
+        seed: number;
+        width: number;
+        height: number;
+        content_type: string;
+      }[];
+    }>(c);
+    for (const output of body.outputs)
+      if (!(await c.env.BLOBS.head(`outputs/${id}/${output.name}`)))
+        throw new ApiError('invalid_request', `Output ${output.name} was not uploaded.`, {
+          param: 'outputs',
+        });
+    const job = rethrowApiError(
+      await dispatcher(c).complete(id, body.lease_id, {
+        outputs: body.outputs,
+        runnerSeconds: body.runner_seconds,
+      }),
+    );
+    return c.json(await toPublicJob(job, c.env.SIGNING_SECRET));
+  }) as never);
+
+  app.openapi(failRoute, (async (c: Context<AppEnv>) => {
+    const body = valid<{
+      lease_id: string;
+      code: string;
+      message: string;
+      retryable: boolean;
+      runner_seconds?: number;
+    }>(c);
+    const job = rethrowApiError(
+      await dispatcher(c).fail(c.req.param('id') ?? '', body.lease_id, {
+        code: body.code,
+        message: body.message,
+        retryable: body.retryable,
+        runnerSeconds: body.runner_seconds,
+      }),
+    );
+    return c.json(await toPublicJob(job, c.env.SIGNING_SECRET));
+  }) as never);
+}

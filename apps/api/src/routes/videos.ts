@@ -1,0 +1,68 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { App, AppEnv } from '../app-env.ts';
+import { createJob } from '../jobs/create-job.ts';
+import { resolveModelSize } from '../jobs/validate-image-job.ts';
+import { requireScope } from '../middleware/auth/index.ts';
+import { videoCost } from '../pricing.ts';
+import { errorResponses } from '../schemas/common.ts';
+import { JobSchema } from '../schemas/job.ts';
+import { AnimateRequest } from '../schemas/video-jobs.ts';
+
+const animateRoute = createRoute({
+  method: 'post',
+  path: '/v1/videos/animate',
+  tags: ['Videos'],
+  summary: 'Queue a Deforum-style animation',
+  description:
+    'Deforum settings JSON in, an MP4 (or GIF) out. Same queueing, Prefer and Idempotency-Key rules as images.',
+  security: [{ bearer: [] }],
+  request: {
+    body: { content: { 'application/json': { schema: AnimateRequest } }, required: true },
+  },
+  responses: {
+    200: {
+      description: 'The job ended within the Prefer: wait time',
+      content: { 'application/json': { schema: JobSchema } },
+    },
+    202: { description: 'The job, queued', content: { 'application/json': { schema: JobSchema } } },
+    ...errorResponses(400, 401, 402, 403, 413, 422, 429),
+  },
+});
+
+/** The first keyframe's value of a constant schedule ("0: (0.65)"); 0 (full denoise) otherwise. */
+function firstScheduleValue(schedule: string): number {
+  const match = schedule.match(/^\s*0\s*:\s*\(\s*([0-9.]+)\s*\)\s*$/);
+  return match ? Math.min(1, Number(match[1])) : 0;
+}
+
+export function registerVideoRoutes(app: App) {
+  app.openapi(animateRoute, (async (c: Context<AppEnv>) => {
+    requireScope(c.get('apiKey'), 'videos');
+    const request = (
+      c.req as unknown as { valid: (t: 'json') => typeof AnimateRequest._output }
+    ).valid('json');
+    const { width, height } = resolveModelSize('animate', {
+      model: request.model,
+      width: request.settings.W,
+      height: request.settings.H,
+    });
+    const settings = { ...request.settings, W: width, H: height };
+    return await createJob(c, {
+      kind: 'animate',
+      model: request.model,
+      input: { settings },
+      images: [],
+      // A schedule with expressions is priced as full denoising; the estimate is refunded down.
+      cost: videoCost({
+        steps: settings.steps,
+        width,
+        height,
+        frames: settings.max_frames,
+        cadence: settings.diffusion_cadence,
+        strength: firstScheduleValue(settings.strength_schedule),
+      }),
+      webhook: request.webhook ?? null,
+    });
+  }) as never);
+}

@@ -1,0 +1,33 @@
+import { z } from '@hono/zod-openapi';
+import { JOB_EVENT_TYPES } from '../jobs/job-record.ts';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_request' }),
+      message: z.string(),
+      request_id: z.string(),
+      param: z.string().optional(),
+      issues: z.array(z.object({ param: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');
+
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: 'Error', content: { 'application/json': { schema: ErrorSchema } } },
+    ]),
+  );
+
+export const WebhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).openapi({ example: 'https://example.com/hooks/sdedge' }),
+    events: z
+      .array(z.enum(JOB_EVENT_TYPES).exclude(['progress']))
+      .min(1)
+      .default(['succeeded', 'failed', 'canceled'])
+      .openapi({ description: 'Which job events to deliver (progress is not delivered).' }),
+  })
+  .openapi('Webhook');

@@ -1,0 +1,214 @@
+import { runInDurableObject } from 'cloudflare:test';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Dispatcher } from '../src/durable-objects/dispatcher.ts';
+import {
+  api,
+  clearQueue,
+  createKey,
+  dispatcherStub,
+  finish,
+  lease,
+  runnerCall,
+  txt2img,
+} from './helpers.ts';
+
+afterEach(clearQueue);
+
+interface SseEvent {
+  id: string;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads a Server-Sent Events response to its end. */
+async function readEvents(res: Response): Promise<SseEvent[]> {
+  const text = await res.text();
+  return text
+    .split('\n\n')
+    .filter((block) => block.includes('data:'))
+    .map((block) => {
+      const field = (name: string) =>
+        block
+          .split('\n')
+          .find((l) => l.startsWith(`${name}: `))
+          ?.slice(name.length + 2) ?? '';
+      return { id: field('id'), event: field('event'), data: JSON.parse(field('data')) };
+    });
+}
+
+describe('GET /v1/jobs/{id}/events', () => {
+  it('streams queued, started, progress (with preview), output, succeeded live, then ends', async () => {
+    const key = await createKey();
+    const job = (await (await txt2img(key)).json()) as { id: string };
+    const stream = await api(key, `/v1/jobs/${job.id}/events`);
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const reading = readEvents(stream);
+    const [l] = await lease();
+    await runnerCall(`/jobs/${job.id}/events`, {
+      lease_id: l?.lease_id,
+      events: [
+        { type: 'progress', step: 1, total_steps: 2, preview: 'iVBORw0KGgo=' },
+        { type: 'progress', step: 2, total_steps: 2 },
+      ],
+    });
+    await finish(l as NonNullable<typeof l>);
+    const events = await reading;
+    expect(events.map((e) => e.event)).toEqual([
+      'queued',
+      'started',
+      'progress',
+      'progress',
+      'output',
+      'succeeded',
+    ]);
+    expect(events.map((e) => e.id)).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(events[2]?.data).toEqual({ step: 1, total_steps: 2, preview: 'iVBORw0KGgo=' });
+    expect(events[4]?.data).toMatchObject({ seed: 42, content_type: 'image/png' });
+  });
+
+  it('resumes after Last-Event-ID with nothing lost and nothing repeated', async () => {
+    const key = await createKey();
+    const job = (await (await txt2img(key)).json()) as { id: string };
+    const [l] = await lease();
+    await runnerCall(`/jobs/${job.id}/events`, {
+      lease_id: l?.lease_id,
+      events: [{ type: 'progress', step: 1, total_steps: 3 }],
+    });
+    // A client that saw events 1-2 reconnects; more happens while it is away.
+    await runnerCall(`/jobs/${job.id}/events`, {
+      lease_id: l?.lease_id,
+      events: [{ type: 'progress', step: 2, total_steps: 3 }],
+    });
+    const resumed = readEvents(
+      await api(key, `/v1/jobs/${job.id}/events`, { headers: { 'Last-Event-ID': '2' } }),
+    );
+    await runnerCall(`/jobs/${job.id}/events`, {
+      lease_id: l?.lease_id,
+      events: [{ type: 'progress', step: 3, total_steps: 3 }],
+    });
+    await finish(l as NonNullable<typeof l>);
+    const events = await resumed;
+    expect(events.map((e) => `${e.id}:${e.event}`)).toEqual([
+      '3:progress',
+      '4:progress',
+      '5:progress',
+      '6:output',
+      '7:succeeded',
+    ]);
+    expect(events.map((e) => e.data.step).slice(0, 3)).toEqual([1, 2, 3]);
+    // After the end, the whole history replays and the stream closes at once.
+    const all = await readEvents(await api(key, `/v1/jobs/${job.id}/events`));
+    expect(all).toHaveLength(7);
+    expect(
+      await readEvents(
+        await api(key, `/v1/jobs/${job.id}/events`, { headers: { 'Last-Event-ID': '7' } }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('ends with canceled when the job is canceled', async () => {
+    const key = await createKey();
+    const job = (await (await txt2img(key)).json()) as { id: string };
+    const reading = readEvents(await api(key, `/v1/jobs/${job.id}/events`));
+    await api(key, `/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    expect((await reading).map((e) => e.event)).toEqual(['queued', 'canceled']);
+  });
+});
+
+type Delivery = { url: string; headers: Record<string, string>; body: string };
+const deliveries = async (path: string) =>
+  ((await (await fetch('http://webhooks.test/__log')).json()) as Delivery[]).filter(
+    (d) => new URL(d.url).pathname === path,
+  );
+
+/** Verifies a delivery as a Standard Webhooks receiver does. */
+async function verify(secret: string, d: Delivery): Promise<boolean> {
+  const key = await crypto.subtle.importKey(
+    'raw',
+    Uint8Array.from(atob(secret.slice('whsec_'.length)), (c) => c.charCodeAt(0)),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  const signed = `${d.headers['webhook-id']}.${d.headers['webhook-timestamp']}.${d.body}`;
+  const mac = new Uint8Array(
+    await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(signed)),
+  );
+  return d.headers['webhook-signature'] === `v1,${btoa(String.fromCharCode(...mac))}`;
+}
+
+/** Waits (up to 5 s) for the Dispatcher's own alarm to make `count` deliveries to `path`. */
+async function waitForDeliveries(path: string, count: number) {
+  for (let i = 0; i < 100 && (await deliveries(path)).length < count; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  return deliveries(path);
+}
+
+describe('webhooks', () => {
+  it('delivers the events asked for, signed per Standard Webhooks', async () => {
+    const key = await createKey();
+    const path = `/hook-${crypto.randomUUID()}`;
+    const job = (await (
+      await txt2img(key, {
+        webhook: { url: `https://webhooks.test${path}`, events: ['started', 'succeeded'] },
+      })
+    ).json()) as { id: string };
+    const [l] = await lease();
+    await finish(l as NonNullable<typeof l>);
+    const got = await waitForDeliveries(path, 2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await deliveries(path)).toHaveLength(2);
+    expect(got.map((d) => JSON.parse(d.body).type)).toEqual(['job.started', 'job.succeeded']);
+    for (const d of got) {
+      expect(await verify(key.webhook_secret, d)).toBe(true);
+      expect(d.headers['webhook-id']).toMatch(/^msg_/);
+      expect(Math.abs(Number(d.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+    }
+    const body = JSON.parse(got[1]?.body ?? '{}');
+    expect(body.data).toMatchObject({ id: job.id, status: 'succeeded' });
+    // A tampered body or another key's secret does not verify.
+    expect(
+      await verify(key.webhook_secret, { ...(got[1] as Delivery), body: `${got[1]?.body} ` }),
+    ).toBe(false);
+    expect(await verify((await createKey()).webhook_secret, got[1] as Delivery)).toBe(false);
+  });
+
+  it('retries a failing endpoint with backoff, with the same webhook-id', async () => {
+    const key = await createKey();
+    const path = `/fail-2-${crypto.randomUUID()}`;
+    const job = (await (
+      await txt2img(key, { webhook: { url: `https://webhooks.test${path}` } })
+    ).json()) as { id: string };
+    await api(key, `/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    expect(await waitForDeliveries(path, 1)).toHaveLength(1);
+    const next = await runInDurableObject(dispatcherStub(), (_d: Dispatcher, state) =>
+      state.storage.sql
+        .exec('SELECT attempt, next_at, status FROM deliveries WHERE job_id = ?', job.id)
+        .one(),
+    );
+    expect(next).toMatchObject({ attempt: 1, status: 'pending' });
+    expect(Number(next.next_at) - Date.now()).toBeGreaterThan(3000); // 5 s backoff
+    // Skip the waits: make the retry due now and let the alarm fire.
+    for (let i = 2; i <= 3; i++) {
+      await runInDurableObject(dispatcherStub(), async (_d: Dispatcher, state) => {
+        state.storage.sql.exec('UPDATE deliveries SET next_at = 0 WHERE job_id = ?', job.id);
+        await state.storage.setAlarm(Date.now());
+      });
+      await waitForDeliveries(path, i);
+    }
+    const got = await deliveries(path);
+    expect(got).toHaveLength(3);
+    expect(new Set(got.map((d) => d.headers['webhook-id'])).size).toBe(1);
+    expect(JSON.parse(got[2]?.body ?? '{}').type).toBe('job.canceled');
+    const status = () =>
+      runInDurableObject(dispatcherStub(), (_d: Dispatcher, state) =>
+        String(
+          state.storage.sql.exec('SELECT status FROM deliveries WHERE job_id = ?', job.id).one()
+            .status,
+        ),
+      );
+    for (let i = 0; i < 40 && (await status()) !== 'delivered'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await status()).toBe('delivered');
+  });
+});

@@ -1,0 +1,78 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { admin, api, balanceOf, createKey, type testEnv } from './helpers.ts';
+
+describe('admin: API keys', () => {
+  it('refuses calls without the admin token', async () => {
+    const res = await api('wrong', '/admin/keys');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+  });
+
+  it('creates a key shown once, stored only as a SHA-256 hash with a visible prefix', async () => {
+    const key = await createKey({ credits: 25 });
+    expect(key.key).toMatch(/^sk_live_[0-9A-Za-z]{32}$/);
+    expect(key.prefix).toBe(key.key.slice(0, 12));
+    expect(key.webhook_secret).toMatch(/^whsec_/);
+    const row = await (env as unknown as typeof testEnv).DB.prepare(
+      'SELECT * FROM api_keys WHERE id = ?',
+    )
+      .bind(key.id)
+      .first<Record<string, string>>();
+    expect(JSON.stringify(row)).not.toContain(key.key);
+    const digest = [
+      ...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key.key))),
+    ]
+      .map((b) => b.toString(16).padStart(2, '0'))
+      .join('');
+    expect(row?.hash).toBe(digest);
+    const list = (await (await admin('/admin/keys')).json()) as { data: Record<string, unknown>[] };
+    const listed = list.data.find((k) => k.id === key.id);
+    expect(listed).toMatchObject({ prefix: key.prefix, scopes: ['images', 'videos', 'read'] });
+    expect(JSON.stringify(list)).not.toContain(key.key);
+    expect(await balanceOf(key)).toBe(25);
+  });
+
+  it('revokes a key at once', async () => {
+    const key = await createKey();
+    expect((await api(key, '/v1/models')).status).toBe(200);
+    expect((await admin(`/admin/keys/${key.id}/revoke`, { body: {} })).status).toBe(200);
+    const res = await api(key, '/v1/models');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+      'revoked',
+    );
+  });
+
+  it('sets scopes: a key without "images" gets 403 on image jobs', async () => {
+    const key = await createKey({ scopes: ['read'] });
+    const res = await api(key, '/v1/images/txt2img', { body: { prompt: 'x' } });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: { code: 'forbidden', scope: 'images' } });
+    await admin(`/admin/keys/${key.id}`, { method: 'PATCH', body: { scopes: ['images', 'read'] } });
+    expect((await api(key, '/v1/images/txt2img', { body: { prompt: 'x' } })).status).toBe(202);
+    const readOnly = await createKey({ scopes: ['images'] });
+    expect((await api(readOnly, '/v1/jobs')).status).toBe(403);
+  });
+
+  it('grants credits once per grant id', async () => {
+    const key = await createKey({ credits: 0 });
+    for (let i = 0; i < 3; i++)
+      await admin(`/admin/keys/${key.id}/credits`, { body: { amount: 40, grant_id: 'invoice-7' } });
+    expect(await balanceOf(key)).toBe(40);
+    await admin(`/admin/keys/${key.id}/credits`, { body: { amount: 2 } });
+    expect(await balanceOf(key)).toBe(42);
+  });
+
+  it('validates admin input and answers 404 for unknown keys', async () => {
+    const bad = await admin('/admin/keys', { body: { name: '', scopes: ['root'] } });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { error: { code: string; issues: { param: string }[] } };
+    expect(body.error.code).toBe('invalid_request');
+    expect(body.error.issues.map((i) => i.param).sort()).toEqual(['name', 'scopes.0']);
+    expect((await admin('/admin/keys/key_nope/revoke', { body: {} })).status).toBe(404);
+    expect((await admin('/admin/keys/key_nope/credits', { body: { amount: -5 } })).status).toBe(
+      400,
+    );
+  });
+});
