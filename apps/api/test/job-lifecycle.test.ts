@@ -163,6 +163,10 @@ describe('cancel in each state', () => {
     expect(await res.json()).toMatchObject({ status: 'canceled', usage: { credits: 0 } });
     expect(await balanceOf(key)).toBe(10);
     expect(await lease()).toEqual([]);
+    // A retried cancel answers as the first did.
+    const again = await api(key, `/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: 'canceled', usage: { credits: 0 } });
   });
 
   it('running: the runner hears it, its later calls are 409, the finished share is charged', async () => {

@@ -1,4 +1,4 @@
-import { env } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { admin, api, balanceOf, createKey, type testEnv } from './helpers.ts';
 
@@ -7,6 +7,16 @@ describe('admin: API keys', () => {
     const res = await api('wrong', '/admin/keys');
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+  });
+
+  it('refuses the development admin token on a non-local host', async () => {
+    const res = await SELF.fetch('https://api.example.com/admin/keys', {
+      headers: { Authorization: 'Bearer dev-admin-token' },
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+      'development default',
+    );
   });
 
   it('creates a key shown once, stored only as a SHA-256 hash with a visible prefix', async () => {

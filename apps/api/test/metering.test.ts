@@ -1,5 +1,5 @@
-import { runInDurableObject } from 'cloudflare:test';
-import { afterEach, describe, expect, it } from 'vitest';
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Account } from '../src/durable-objects/account.ts';
 import {
   admin,
@@ -79,6 +79,12 @@ describe('credits', () => {
 });
 
 describe('rate limits', () => {
+  // The window is the calendar minute: keep each test clear of a minute boundary.
+  beforeEach(async () => {
+    const left = 60000 - (Date.now() % 60000);
+    if (left < 5000) await new Promise((r) => setTimeout(r, left + 50));
+  });
+
   it('allows the per-key limit per minute, then 429 with Retry-After and RateLimit headers', async () => {
     const key = await createKey({ rate_limit_per_minute: 5 });
     const answers = [];
@@ -94,6 +100,13 @@ describe('rate limits', () => {
     expect((await api(await createKey(), '/v1/models')).status).toBe(200);
     await admin(`/admin/keys/${key.id}`, { method: 'PATCH', body: { rate_limit_per_minute: 100 } });
     expect((await api(key, '/v1/models')).status).toBe(200);
+  });
+
+  it('keeps counting when the Account object is evicted', async () => {
+    const key = await createKey({ rate_limit_per_minute: 3 });
+    for (let i = 0; i < 3; i++) expect((await api(key, '/v1/models')).status).toBe(200);
+    await evictDurableObject(testEnv.ACCOUNTS.get(testEnv.ACCOUNTS.idFromName(key.id)));
+    expect((await api(key, '/v1/models')).status).toBe(429);
   });
 
   it('counts concurrent requests exactly', async () => {

@@ -32,8 +32,6 @@ const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
  * job however often they are retried.
  */
 export class Account extends DurableObject<Env> {
-  private window = { start: 0, count: 0 };
-
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`
@@ -42,6 +40,7 @@ export class Account extends DurableObject<Env> {
         job_kind TEXT, created_at INTEGER NOT NULL, PRIMARY KEY (job_id, kind));
       CREATE TABLE IF NOT EXISTS idempotency (
         key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS rate_window (window_start INTEGER NOT NULL, count INTEGER NOT NULL);
     `);
   }
 
@@ -143,21 +142,33 @@ export class Account extends DurableObject<Env> {
     };
   }
 
-  /** A fixed one-minute window per key; the object is the single counter, so it is exact. */
+  /**
+   * A fixed one-minute window per key. The object is the one counter for its key, so the count
+   * is exact under any concurrency; it is stored, so an evicted object keeps counting.
+   */
   hit(limitPerMinute: number): RateDecision {
     const now = Date.now();
     const start = now - (now % 60000);
-    if (this.window.start !== start) this.window = { start, count: 0 };
+    const sql = this.ctx.storage.sql;
+    const row = sql.exec('SELECT window_start, count FROM rate_window').toArray()[0];
+    const count = row && Number(row.window_start) === start ? Number(row.count) : 0;
     const resetSeconds = Math.ceil((start + 60000 - now) / 1000);
-    if (this.window.count >= limitPerMinute)
+    if (count >= limitPerMinute)
       return { allowed: false, limit: limitPerMinute, remaining: 0, resetSeconds };
-    this.window.count++;
+    sql.exec('DELETE FROM rate_window');
+    sql.exec('INSERT INTO rate_window (window_start, count) VALUES (?, ?)', start, count + 1);
     return {
       allowed: true,
       limit: limitPerMinute,
-      remaining: limitPerMinute - this.window.count,
+      remaining: limitPerMinute - count - 1,
       resetSeconds,
     };
+  }
+
+  /** Undoes an admission whose job never reached the queue: refund, and free its idempotency key. */
+  release(jobId: string) {
+    this.settle(jobId, 0);
+    this.ctx.storage.sql.exec('DELETE FROM idempotency WHERE job_id = ?', jobId);
   }
 
   private record(

@@ -129,10 +129,12 @@ export class Dispatcher extends DurableObject<Env> {
   /**
    * Cancels a job: a queued job ends at once and is refunded in full; a running job ends at once
    * too (the runner learns it at its next heartbeat) and is charged for the share it finished.
+   * Canceling a canceled job changes nothing; a succeeded or failed one is job_finished.
    */
   async cancel(id: string): Promise<JobRecord | ApiErrorData> {
     const job = this.find(id);
     if (!job) return apiErrorData('job_not_found', `No job ${id}.`);
+    if (job.status === 'canceled') return job; // a retried cancel answers as the first did
     if (isTerminal(job.status))
       return apiErrorData('job_finished', `Job ${id} already ended (${job.status}).`, {
         status: job.status,

@@ -114,7 +114,7 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
         baseUrl: new URL(c.req.url).origin,
       });
     } catch (error) {
-      await account.settle(admitted.jobId, 0);
+      await account.release(admitted.jobId);
       throw error;
     }
   }

@@ -85,8 +85,22 @@ export function tokenAuth(options: TokenAuthOptions): MiddlewareHandler {
         `Send the ${options.realm} token as "Authorization: Bearer <token>".`,
       );
     const expected = options.token(c);
+    // wrangler.toml's [vars] carry dev-... tokens for local work; a deployed worker whose secret
+    // was never set must not accept them.
+    if (expected.startsWith('dev-') && !isLocalHost(new URL(c.req.url).hostname))
+      throw new ApiError(
+        'unauthorized',
+        `The ${options.realm} token is the development default; set a secret (wrangler secret put).`,
+      );
     if (!expected || !safeEqual(given, expected))
       throw new ApiError('unauthorized', `Wrong ${options.realm} token.`);
     await next();
   };
+}
+
+/** Hosts that only a developer's own machine serves (and tests' reserved .test names). */
+export function isLocalHost(hostname: string): boolean {
+  return (
+    ['localhost', '127.0.0.1', '[::1]'].includes(hostname) || /\.(test|localhost)$/.test(hostname)
+  );
 }
