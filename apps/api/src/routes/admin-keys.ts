@@ -7,6 +7,7 @@ import { newId, randomToken, sha256Hex } from '../hashing.ts';
 import { webhookSecretFor } from '../jobs/webhook-signing.ts';
 import { SCOPES } from '../middleware/auth/index.ts';
 import { errorResponses } from '../schemas/common.ts';
+import { validated } from '../validated.ts';
 
 const KeySchema = z
   .object({
@@ -151,12 +152,9 @@ async function keyRow(c: Context<AppEnv>, id: string): Promise<KeyRow> {
   return row;
 }
 
-const valid = <T>(c: Context<AppEnv>) =>
-  (c.req as unknown as { valid: (t: 'json') => T }).valid('json');
-
 export function registerAdminKeyRoutes(app: App) {
   app.openapi(createKeyRoute, (async (c: Context<AppEnv>) => {
-    const body = valid<{
+    const body = validated<{
       name: string;
       scopes: string[];
       rate_limit_per_minute: number;
@@ -209,7 +207,7 @@ export function registerAdminKeyRoutes(app: App) {
   app.openapi(updateKeyRoute, (async (c: Context<AppEnv>) => {
     const id = c.req.param('id') ?? '';
     const row = await keyRow(c, id);
-    const body = valid<{ name?: string; scopes?: string[]; rate_limit_per_minute?: number }>(c);
+    const body = validated<{ name?: string; scopes?: string[]; rate_limit_per_minute?: number }>(c);
     const next = {
       ...row,
       name: body.name ?? row.name,
@@ -236,7 +234,7 @@ export function registerAdminKeyRoutes(app: App) {
   app.openapi(grantRoute, (async (c: Context<AppEnv>) => {
     const id = c.req.param('id') ?? '';
     await keyRow(c, id);
-    const body = valid<{ amount: number; grant_id?: string }>(c);
+    const body = validated<{ amount: number; grant_id?: string }>(c);
     const balance = await accountOf(c.env, id).grant(
       `grant:${body.grant_id ?? newId('grant')}`,
       body.amount,

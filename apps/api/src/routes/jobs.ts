@@ -8,6 +8,7 @@ import { JOB_STATUSES, type JobRecord, toPublicJob } from '../jobs/job-record.ts
 import { requireScope } from '../middleware/auth/index.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobListSchema, JobSchema } from '../schemas/job.ts';
+import { validated } from '../validated.ts';
 
 const JobParams = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
 
@@ -112,11 +113,7 @@ export function registerJobRoutes(app: App) {
 
   app.openapi(listRoute, (async (c: Context<AppEnv>) => {
     requireScope(c.get('apiKey'), 'read');
-    const query = (
-      c.req as unknown as {
-        valid: (t: 'query') => { status?: string; limit: number; cursor?: string };
-      }
-    ).valid('query');
+    const query = validated<{ status?: string; limit: number; cursor?: string }>(c, 'query');
     const before = query.cursor ? decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER;
     const rows = await c.env.DB.prepare(
       `SELECT id, seq FROM jobs WHERE key_id = ? AND seq < ? ${query.status ? 'AND status = ?' : ''}

@@ -7,6 +7,7 @@ import { ApiError, rethrowApiError } from '../errors.ts';
 import { toPublicJob } from '../jobs/job-record.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
+import { validated } from '../validated.ts';
 
 const runner = { tags: ['Runner'], security: [{ runner: [] }] };
 const JobParams = z.object({ id: z.string() });
@@ -155,9 +156,6 @@ const failRoute = createRoute({
   },
 });
 
-const valid = <T>(c: Context<AppEnv>, target: 'json' | 'query' = 'json') =>
-  (c.req as unknown as { valid: (t: string) => T }).valid(target);
-
 function leaseView(c: Context<AppEnv>, lease: Lease) {
   const origin = new URL(c.req.url).origin;
   const { job } = lease;
@@ -182,7 +180,7 @@ export function registerRunnerRoutes(app: App) {
   const dispatcher = (c: Context<AppEnv>) => dispatcherOf(c.env);
 
   app.openapi(leaseRoute, (async (c: Context<AppEnv>) => {
-    const body = valid<{
+    const body = validated<{
       runner_id: string;
       models: string[];
       capacity: number;
@@ -203,7 +201,7 @@ export function registerRunnerRoutes(app: App) {
     const result = rethrowApiError(
       await dispatcher(c).heartbeat(
         c.req.param('id') ?? '',
-        valid<{ lease_id: string }>(c).lease_id,
+        validated<{ lease_id: string }>(c).lease_id,
       ),
     );
     return c.json({
@@ -213,7 +211,7 @@ export function registerRunnerRoutes(app: App) {
   }) as never);
 
   app.openapi(eventsRoute, (async (c: Context<AppEnv>) => {
-    const body = valid<{
+    const body = validated<{
       lease_id: string;
       events: Parameters<ReturnType<typeof dispatcherOf>['reportEvents']>[2];
     }>(c);
@@ -234,7 +232,7 @@ export function registerRunnerRoutes(app: App) {
         { param: 'name' },
       );
     rethrowApiError(
-      await dispatcher(c).checkLease(id, valid<{ lease_id: string }>(c, 'query').lease_id),
+      await dispatcher(c).checkLease(id, validated<{ lease_id: string }>(c, 'query').lease_id),
     );
     const length = Number(c.req.header('content-length') ?? Number.NaN);
     if (length > MAX_OUTPUT_BYTES)
@@ -257,7 +255,7 @@ export function registerRunnerRoutes(app: App) {
   app.openapi(inputRoute, (async (c: Context<AppEnv>) => {
     const id = c.req.param('id') ?? '';
     rethrowApiError(
-      await dispatcher(c).checkLease(id, valid<{ lease_id: string }>(c, 'query').lease_id),
+      await dispatcher(c).checkLease(id, validated<{ lease_id: string }>(c, 'query').lease_id),
     );
     const object = await c.env.BLOBS.get(`inputs/${id}/${c.req.param('name') ?? ''}`);
     if (!object) throw new ApiError('not_found', 'No such input.');
@@ -268,7 +266,7 @@ export function registerRunnerRoutes(app: App) {
 
   app.openapi(completeRoute, (async (c: Context<AppEnv>) => {
     const id = c.req.param('id') ?? '';
-    const body = valid<{
+    const body = validated<{
       lease_id: string;
       runner_seconds: number;
       outputs: {
@@ -294,7 +292,7 @@ export function registerRunnerRoutes(app: App) {
   }) as never);
 
   app.openapi(failRoute, (async (c: Context<AppEnv>) => {
-    const body = valid<{
+    const body = validated<{
       lease_id: string;
       code: string;
       message: string;

@@ -8,6 +8,7 @@ import { videoCost } from '../pricing.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
 import { AnimateRequest } from '../schemas/video-jobs.ts';
+import { validated } from '../validated.ts';
 
 const animateRoute = createRoute({
   method: 'post',
@@ -39,9 +40,7 @@ function firstScheduleValue(schedule: string): number {
 export function registerVideoRoutes(app: App) {
   app.openapi(animateRoute, (async (c: Context<AppEnv>) => {
     requireScope(c.get('apiKey'), 'videos');
-    const request = (
-      c.req as unknown as { valid: (t: 'json') => typeof AnimateRequest._output }
-    ).valid('json');
+    const request = validated<typeof AnimateRequest._output>(c);
     const { width, height } = resolveModelSize('animate', {
       model: request.model,
       width: request.settings.W,
