@@ -106,6 +106,25 @@ describe('GET /v1/jobs/{id}/events', () => {
     ).toEqual([]);
   });
 
+  it('keeps a finished job’s events for a day, the job itself longer', async () => {
+    const key = await createKey();
+    const job = (await (await txt2img(key)).json()) as { id: string };
+    await api(key, `/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    expect(await readEvents(await api(key, `/v1/jobs/${job.id}/events`))).toHaveLength(2);
+    await runInDurableObject(dispatcherStub(), async (dispatcher: Dispatcher, state) => {
+      state.storage.sql.exec(
+        'UPDATE jobs SET finished_at = ? WHERE id = ?',
+        Date.now() - 25 * 3600 * 1000,
+        job.id,
+      );
+      await dispatcher.alarm();
+    });
+    expect(await readEvents(await api(key, `/v1/jobs/${job.id}/events`))).toEqual([]);
+    expect(
+      ((await (await api(key, `/v1/jobs/${job.id}`)).json()) as { status: string }).status,
+    ).toBe('canceled');
+  });
+
   it('ends with canceled when the job is canceled', async () => {
     const key = await createKey();
     const job = (await (await txt2img(key)).json()) as { id: string };
@@ -210,5 +229,32 @@ describe('webhooks', () => {
     for (let i = 0; i < 40 && (await status()) !== 'delivered'; i++)
       await new Promise((r) => setTimeout(r, 50));
     expect(await status()).toBe('delivered');
+  });
+
+  it('gives a delivery up after its last retry', async () => {
+    const key = await createKey();
+    const path = `/fail-99-${crypto.randomUUID()}`;
+    const job = (await (
+      await txt2img(key, { webhook: { url: `https://webhooks.test${path}`, events: ['canceled'] } })
+    ).json()) as { id: string };
+    await api(key, `/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    await waitForDeliveries(path, 1);
+    for (let i = 2; i <= 7; i++) {
+      await runInDurableObject(dispatcherStub(), async (_d: Dispatcher, state) => {
+        state.storage.sql.exec('UPDATE deliveries SET next_at = 0 WHERE job_id = ?', job.id);
+        await state.storage.setAlarm(Date.now());
+      });
+      await waitForDeliveries(path, i);
+    }
+    const row = () =>
+      runInDurableObject(dispatcherStub(), (_d: Dispatcher, state) =>
+        state.storage.sql
+          .exec('SELECT status, attempt, last_error FROM deliveries WHERE job_id = ?', job.id)
+          .one(),
+      );
+    for (let i = 0; i < 40 && (await row()).status !== 'failed'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await row()).toEqual({ status: 'failed', attempt: 7, last_error: 'HTTP 500' });
+    expect(await deliveries(path)).toHaveLength(7);
   });
 });

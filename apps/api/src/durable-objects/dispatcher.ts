@@ -47,6 +47,9 @@ export const MAX_ATTEMPTS = 3;
 /** Webhook retries: seconds after each failed attempt (then the delivery is given up). */
 export const WEBHOOK_BACKOFF_SECONDS = [5, 30, 120, 600, 1800, 3600];
 
+/** How long a finished job's events stay (for Last-Event-ID resumes and late readers). */
+export const EVENT_RETENTION_MS = 24 * 3600 * 1000;
+
 type Watcher = (event: StoredEvent, job: JobRecord) => void;
 
 /**
@@ -151,7 +154,7 @@ export class Dispatcher extends DurableObject<Env> {
   async lease(request: LeaseRequest): Promise<Lease[]> {
     const deadline = Date.now() + request.waitSeconds * 1000;
     for (;;) {
-      this.expireLeases();
+      for (const id of this.expireLeases()) await this.sideEffects(id);
       const leases = this.takeJobs(request);
       if (leases.length > 0) {
         for (const lease of leases) await this.sideEffects(lease.job.id);
@@ -275,7 +278,24 @@ export class Dispatcher extends DurableObject<Env> {
       .toArray();
     for (const row of unfinished) await this.sideEffects(String(row.id));
     await this.deliverWebhooks();
+    this.pruneHistory();
     await this.scheduleAlarm();
+  }
+
+  /**
+   * Job events are kept for a day after the job ends (the window in which a stream can resume),
+   * finished webhook deliveries for a week; job records stay (they are small).
+   */
+  private pruneHistory() {
+    const sql = this.ctx.storage.sql;
+    sql.exec(
+      'DELETE FROM events WHERE job_id IN (SELECT id FROM jobs WHERE finished_at < ?)',
+      Date.now() - EVENT_RETENTION_MS,
+    );
+    sql.exec(
+      "DELETE FROM deliveries WHERE status != 'pending' AND next_at < ?",
+      Date.now() - 7 * 86400 * 1000,
+    );
   }
 
   /** Server-Sent Events: GET /events?job=ID with an optional Last-Event-ID header. */
@@ -597,6 +617,12 @@ export class Dispatcher extends DurableObject<Env> {
       )
       .toArray().length;
     if (pending) times.push(Date.now() + 5000);
+    const oldestFinished = sql
+      .exec(
+        'SELECT MIN(finished_at) AS t FROM jobs WHERE finished_at IS NOT NULL AND id IN (SELECT job_id FROM events)',
+      )
+      .one().t;
+    if (oldestFinished !== null) times.push(Number(oldestFinished) + EVENT_RETENTION_MS);
     if (times.length === 0) return;
     const next = Math.max(Math.min(...times), Date.now());
     const current = await this.ctx.storage.getAlarm();
