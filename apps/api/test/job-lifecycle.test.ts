@@ -137,6 +137,48 @@ describe('a job from queue to outputs', () => {
     ).toBe(401);
   });
 
+  it('answers every bad runner field with 400 naming it', async () => {
+    const key = await createKey();
+    await txt2img(key);
+    const [l] = await lease();
+    const id = l?.job.id;
+    const lease_id = l?.lease_id;
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['/lease', { models: ['sdedge-micro'] }, 'runner_id'],
+      ['/lease', { runner_id: 'r', models: ['sdedge-micro'], capacity: 9 }, 'capacity'],
+      ['/lease', { runner_id: 'r', models: ['sdedge-micro'], lease_seconds: 0 }, 'lease_seconds'],
+      ['/lease', { runner_id: 'r', models: ['sdedge-micro'], wait_seconds: 31 }, 'wait_seconds'],
+      [`/jobs/${id}/heartbeat`, {}, 'lease_id'],
+      [`/jobs/${id}/events`, { lease_id, events: [] }, 'events'],
+      [
+        `/jobs/${id}/events`,
+        { lease_id, events: [{ type: 'progress', step: -1, total_steps: 2 }] },
+        'events.0.step',
+      ],
+      [
+        `/jobs/${id}/events`,
+        { lease_id, events: [{ type: 'done', step: 1, total_steps: 2 }] },
+        'events.0.type',
+      ],
+      [`/jobs/${id}/complete`, { lease_id, runner_seconds: 1, outputs: [] }, 'outputs'],
+      [
+        `/jobs/${id}/complete`,
+        {
+          lease_id,
+          runner_seconds: -1,
+          outputs: [{ name: 'a.png', seed: 1, width: 1, height: 1, content_type: 'image/png' }],
+        },
+        'runner_seconds',
+      ],
+      [`/jobs/${id}/fail`, { lease_id, message: 'x' }, 'code'],
+    ];
+    for (const [path, body, param] of cases) {
+      const res = await runnerCall(path, body);
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(((await res.json()) as { error: { param: string } }).error.param, path).toBe(param);
+    }
+  });
+
   it('404s another key’s job on every route', async () => {
     const owner = await createKey();
     const other = await createKey();

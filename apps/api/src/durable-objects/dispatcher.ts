@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { accountOf, type Env } from '../env.ts';
 import { type ApiErrorData, apiErrorData } from '../errors.ts';
 import { newId } from '../hashing.ts';
-import { formatEvent, KEEPALIVE, SSE_HEADERS, type StoredEvent } from '../jobs/event-stream.ts';
+import { openEventStream, type StoredEvent } from '../jobs/event-stream.ts';
 import {
   isTerminal,
   type JobEventType,
@@ -11,8 +11,8 @@ import {
   type JobRecord,
   toPublicJob,
 } from '../jobs/job-record.ts';
-import { webhookHeaders, webhookSecretFor } from '../jobs/webhook-signing.ts';
 import { DISPATCHER_SCHEMA, rowToJob } from './job-rows.ts';
+import { WebhookOutbox } from './webhook-outbox.ts';
 
 export type NewJob = Pick<
   JobRecord,
@@ -44,8 +44,6 @@ export interface RunnerEvent {
 
 /** A lease that expires puts its job back in the queue, at most this many attempts in all. */
 export const MAX_ATTEMPTS = 3;
-/** Webhook retries: seconds after each failed attempt (then the delivery is given up). */
-export const WEBHOOK_BACKOFF_SECONDS = [5, 30, 120, 600, 1800, 3600];
 
 /** How long a finished job's events stay (for Last-Event-ID resumes and late readers). */
 export const EVENT_RETENTION_MS = 24 * 3600 * 1000;
@@ -67,10 +65,12 @@ type Watcher = (event: StoredEvent, job: JobRecord) => void;
 export class Dispatcher extends DurableObject<Env> {
   private watchers = new Map<string, Set<Watcher>>();
   private leaseWaiters = new Set<() => void>();
+  private outbox: WebhookOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(DISPATCHER_SCHEMA);
+    this.outbox = new WebhookOutbox(ctx.storage.sql, env.SIGNING_SECRET);
   }
 
   // ---- public API side ------------------------------------------------------------------
@@ -277,7 +277,7 @@ export class Dispatcher extends DurableObject<Env> {
       )
       .toArray();
     for (const row of unfinished) await this.sideEffects(String(row.id));
-    await this.deliverWebhooks();
+    await this.outbox.deliverDue((id) => this.get(id));
     this.pruneHistory();
     await this.scheduleAlarm();
   }
@@ -292,10 +292,7 @@ export class Dispatcher extends DurableObject<Env> {
       'DELETE FROM events WHERE job_id IN (SELECT id FROM jobs WHERE finished_at < ?)',
       Date.now() - EVENT_RETENTION_MS,
     );
-    sql.exec(
-      "DELETE FROM deliveries WHERE status != 'pending' AND next_at < ?",
-      Date.now() - 7 * 86400 * 1000,
-    );
+    this.outbox.prune(Date.now() - 7 * 86400 * 1000);
   }
 
   /** Server-Sent Events: GET /events?job=ID with an optional Last-Event-ID header. */
@@ -306,31 +303,13 @@ export class Dispatcher extends DurableObject<Env> {
       Number(request.headers.get('Last-Event-ID') ?? url.searchParams.get('after') ?? 0) || 0;
     const job = this.find(jobId);
     if (!job) return new Response('not found', { status: 404 });
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    const backlog = this.eventsAfter(jobId, after);
-    let last = after;
-    let closed = false;
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      clearInterval(keepalive);
-      unwatch();
-      writer.close().catch(() => {});
-    };
-    const write = (event: StoredEvent) => {
-      if (closed || event.seq <= last) return;
-      last = event.seq;
-      writer.write(formatEvent(event)).catch(close);
-    };
-    const unwatch = this.watch(jobId, (event, now) => {
-      write(event);
-      if (isTerminal(now.status)) close();
+    return openEventStream({
+      backlog: this.eventsAfter(jobId, after),
+      after,
+      ended: isTerminal(job.status),
+      subscribe: (listener) =>
+        this.watch(jobId, (event, now) => listener(event, isTerminal(now.status))),
     });
-    const keepalive = setInterval(() => writer.write(KEEPALIVE).catch(close), 15000);
-    for (const event of backlog) write(event);
-    if (isTerminal(job.status)) close();
-    return new Response(readable, { headers: SSE_HEADERS });
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -383,14 +362,7 @@ export class Dispatcher extends DurableObject<Env> {
       now,
     );
     const job = this.get(jobId);
-    if (job.webhook?.events.includes(type) && type !== 'progress')
-      sql.exec(
-        "INSERT INTO deliveries (id, job_id, event_seq, attempt, next_at, status) VALUES (?, ?, ?, 0, ?, 'pending')",
-        newId('msg'),
-        jobId,
-        seq,
-        now,
-      );
+    if (job.webhook?.events.includes(type) && type !== 'progress') this.outbox.enqueue(jobId, seq);
     for (const watcher of [...(this.watchers.get(jobId) ?? [])]) watcher({ seq, type, data }, job);
   }
 
@@ -540,74 +512,12 @@ export class Dispatcher extends DurableObject<Env> {
     await this.scheduleAlarm();
   }
 
-  private async deliverWebhooks() {
-    const sql = this.ctx.storage.sql;
-    const due = sql
-      .exec("SELECT * FROM deliveries WHERE status = 'pending' AND next_at <= ?", Date.now())
-      .toArray();
-    for (const delivery of due) {
-      const id = String(delivery.id);
-      // Claim it for a minute first: the send awaits, and nothing else may send it meanwhile;
-      // if this object dies mid-send, the delivery is due again after the minute.
-      sql.exec('UPDATE deliveries SET next_at = ? WHERE id = ?', Date.now() + 60000, id);
-      const job = this.get(String(delivery.job_id));
-      const event = sql
-        .exec(
-          'SELECT type, at FROM events WHERE job_id = ? AND seq = ?',
-          job.id,
-          delivery.event_seq,
-        )
-        .one();
-      const body = JSON.stringify({
-        type: `job.${event.type}`,
-        timestamp: new Date(Number(event.at)).toISOString(),
-        data: await toPublicJob(job, this.env.SIGNING_SECRET),
-      });
-      const secret = await webhookSecretFor(this.env.SIGNING_SECRET, job.keyId);
-      let error: string | null = null;
-      try {
-        const res = await fetch(job.webhook?.url ?? '', {
-          method: 'POST',
-          headers: await webhookHeaders(secret, id, Math.floor(Date.now() / 1000), body),
-          body,
-          signal: AbortSignal.timeout(10000),
-        });
-        if (!res.ok) error = `HTTP ${res.status}`;
-        await res.body?.cancel();
-      } catch (e) {
-        error = String(e);
-      }
-      const attempt = Number(delivery.attempt) + 1;
-      if (!error)
-        sql.exec(
-          "UPDATE deliveries SET status = 'delivered', attempt = ? WHERE id = ?",
-          attempt,
-          id,
-        );
-      else if (attempt > WEBHOOK_BACKOFF_SECONDS.length)
-        sql.exec(
-          "UPDATE deliveries SET status = 'failed', attempt = ?, last_error = ? WHERE id = ?",
-          attempt,
-          error,
-          id,
-        );
-      else
-        sql.exec(
-          'UPDATE deliveries SET attempt = ?, next_at = ?, last_error = ? WHERE id = ?',
-          attempt,
-          Date.now() + (WEBHOOK_BACKOFF_SECONDS[attempt - 1] ?? 3600) * 1000,
-          error,
-          id,
-        );
-    }
-  }
-
   /** The alarm fires at the next lease deadline, webhook retry, or pending side effect. */
   private async scheduleAlarm() {
     const sql = this.ctx.storage.sql;
     const times = [
       sql.exec("SELECT MIN(lease_deadline) AS t FROM jobs WHERE status = 'running'").one().t,
-      sql.exec("SELECT MIN(next_at) AS t FROM deliveries WHERE status = 'pending'").one().t,
+      this.outbox.nextDueAt(),
     ]
       .filter((t) => t !== null)
       .map(Number);

@@ -21,3 +21,44 @@ export const SSE_HEADERS = {
   'cache-control': 'no-cache',
   connection: 'keep-alive',
 };
+
+export interface EventStreamSource {
+  /** Stored events after `after`, oldest first. */
+  backlog: StoredEvent[];
+  after: number;
+  /** The job had ended already: send the backlog and close. */
+  ended: boolean;
+  /** Live events; the listener hears whether the job has ended. Returns an unsubscribe. */
+  subscribe: (listener: (event: StoredEvent, ended: boolean) => void) => () => void;
+}
+
+/**
+ * A text/event-stream Response: the backlog, then live events, each at most once and in order
+ * (an event at or below the last id sent is dropped), closed after the job's final event.
+ */
+export function openEventStream(source: EventStreamSource): Response {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  let last = source.after;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepalive);
+    unsubscribe();
+    writer.close().catch(() => {});
+  };
+  const write = (event: StoredEvent) => {
+    if (closed || event.seq <= last) return;
+    last = event.seq;
+    writer.write(formatEvent(event)).catch(close);
+  };
+  const unsubscribe = source.subscribe((event, ended) => {
+    write(event);
+    if (ended) close();
+  });
+  const keepalive = setInterval(() => writer.write(KEEPALIVE).catch(close), 15000);
+  for (const event of source.backlog) write(event);
+  if (source.ended) close();
+  return new Response(readable, { headers: SSE_HEADERS });
+}
