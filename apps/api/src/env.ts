@@ -1,16 +1,12 @@
 import type { Account } from './durable-objects/account.ts';
 import type { Dispatcher } from './durable-objects/dispatcher.ts';
 
-/** The worker's bindings (root wrangler.toml). */
-export interface Env {
-  DB: D1Database;
-  BLOBS: R2Bucket;
-  ACCOUNTS: DurableObjectNamespace<Account>;
-  DISPATCHER: DurableObjectNamespace<Dispatcher>;
-  ADMIN_TOKEN: string;
-  RUNNER_TOKEN: string;
-  SIGNING_SECRET: string;
-}
+/**
+ * The worker's bindings, as `wrangler types` generates them from the root wrangler.toml into
+ * apps/api/worker-configuration.d.ts (`npm run types -w @sdedge/api`; typecheck fails when the
+ * file is older than the config).
+ */
+export type Env = Cloudflare.Env;
 
 /**
  * A Durable Object's methods as its RPC stub runs them (always async). Our records are plain
