@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { App, AppEnv } from '../app-env.ts';
 import { DEFAULT_MODEL } from '../catalog.ts';
 import { dispatcherOf } from '../env.ts';
-import { ApiError, type ErrorCode } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { toBase64 } from '../hashing.ts';
 import { submitJob } from '../jobs/create-job.ts';
 import { toPublicJob } from '../jobs/job-record.ts';
@@ -119,10 +119,12 @@ export function registerOpenAiRoutes(app: App) {
     }
     if (job.status !== 'succeeded')
       throw new ApiError(
-        (job.error?.code === 'insufficient_credits'
-          ? job.error.code
-          : 'internal_error') as ErrorCode,
-        job.error?.message ?? `The job ended ${job.status}.`,
+        'internal_error',
+        `Job ${job.id} ended ${job.status}: ${job.error?.message ?? 'no reason given'}.`,
+        {
+          job_id: job.id,
+          job_error: job.error,
+        },
       );
     const data =
       body.response_format === 'url'
