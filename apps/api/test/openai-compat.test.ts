@@ -1,7 +1,16 @@
 import { SELF } from 'cloudflare:test';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASE, clearQueue, createKey, finish, lease, PNG_BYTES, type TestKey } from './helpers.ts';
+import {
+  BASE,
+  clearQueue,
+  createKey,
+  finish,
+  lease,
+  PNG_BYTES,
+  runnerCall,
+  type TestKey,
+} from './helpers.ts';
 
 afterEach(clearQueue);
 
@@ -47,6 +56,28 @@ describe('POST /v1/images/generations (OpenAI-compatible)', () => {
     ]);
     expect(b64.data?.[0]?.b64_json).toBe(btoa(String.fromCharCode(...PNG_BYTES)));
     expect(typeof b64.created).toBe('number');
+  });
+
+  it('reports a job the runner failed as a server error naming the cause', async () => {
+    const key = await createKey();
+    const failOne = async () => {
+      let leases: Awaited<ReturnType<typeof lease>> = [];
+      while (leases.length === 0) leases = await lease({ wait_seconds: 5 });
+      const [l] = leases;
+      await runnerCall(`/jobs/${l?.job.id}/fail`, {
+        lease_id: l?.lease_id,
+        code: 'cuda_oom',
+        message: 'out of GPU memory',
+      });
+    };
+    const [error] = await Promise.all([
+      client(key)
+        .images.generate({ prompt: 'x', model: 'sdedge-micro' })
+        .catch((e) => e),
+      failOne(),
+    ]);
+    expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(error.message).toContain('out of GPU memory');
   });
 
   it('answers errors in OpenAI’s shape, which the client raises as its own error classes', async () => {
