@@ -6,7 +6,6 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './app-env.ts';
 import { accountOf } from './env.ts';
 import { ApiError } from './errors.ts';
-import { validationError } from './jobs/validate-image-job.ts';
 import { apiKeyAuth, tokenAuth } from './middleware/auth/index.ts';
 import { rateLimit } from './middleware/rate-limit/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
@@ -18,6 +17,7 @@ import { OPENAI_PATH, openAiErrorType, registerOpenAiRoutes } from './routes/ope
 import { isSignedOutputRequest, registerOutputRoutes } from './routes/outputs.ts';
 import { MAX_OUTPUT_BYTES, registerRunnerRoutes } from './routes/runner.ts';
 import { registerVideoRoutes } from './routes/videos.ts';
+import { validationError } from './validation-error.ts';
 
 /** Largest public request body: two 8 MB images in base64 and the JSON around them. */
 export const MAX_REQUEST_BYTES = 24 * 1024 * 1024;

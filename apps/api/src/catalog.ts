@@ -20,7 +20,8 @@ export type ModelId = (typeof MODELS)[number]['id'];
 export const DEFAULT_MODEL: ModelId = 'sdedge-micro';
 export const modelById = (id: string) => MODELS.find((m) => m.id === id);
 
-/** The samplers of @sdedge/pipeline, by the names the CLI and the API use. */
+/** The samplers of @sdedge/pipeline, by the names the CLI and the API use (the worker does not
+ * bundle the pipeline; tests/api-catalog.test.ts checks the two lists agree). */
 export const SAMPLERS = [
   'ddim',
   'pndm',

@@ -105,7 +105,7 @@ describe('POST /v1/images/*', () => {
       [{ prompt: 123 }, 'prompt'],
     ];
     for (const [body, param] of cases) {
-      const res = await txt2img(key, {}, {}).then(() => api(key, '/v1/images/txt2img', { body }));
+      const res = await api(key, '/v1/images/txt2img', { body });
       expect(res.status, JSON.stringify(body)).toBe(400);
       const error = ((await res.json()) as ErrorBody).error;
       expect(error.code).toBe('invalid_request');

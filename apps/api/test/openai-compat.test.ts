@@ -100,6 +100,10 @@ describe('POST /v1/images/generations (OpenAI-compatible)', () => {
       .catch((e) => e);
     expect(invalid).toBeInstanceOf(OpenAI.BadRequestError);
     expect(invalid).toMatchObject({ status: 400, param: 'size', type: 'invalid_request_error' });
+    const tooBig = await client(key)
+      .images.generate({ prompt: 'x', size: '4096x4096' as never, model: 'sdedge-micro' })
+      .catch((e) => e);
+    expect(tooBig).toMatchObject({ status: 400, param: 'size' });
     const raw = await SELF.fetch(`${BASE}/v1/images/generations`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${key.key}` },

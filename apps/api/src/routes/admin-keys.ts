@@ -6,7 +6,7 @@ import { ApiError } from '../errors.ts';
 import { newId, randomToken, sha256Hex } from '../hashing.ts';
 import { webhookSecretFor } from '../jobs/webhook-signing.ts';
 import { SCOPES } from '../middleware/auth/index.ts';
-import { errorResponses } from '../schemas/common.ts';
+import { errorResponses, jsonBody } from '../schemas/common.ts';
 import { validated } from '../validated.ts';
 
 const KeySchema = z
@@ -23,10 +23,6 @@ const KeySchema = z
 
 const KeyParams = z.object({ id: z.string() });
 const admin = { tags: ['Admin'], security: [{ admin: [] }] };
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
-});
 
 const createKeyRoute = createRoute({
   ...admin,
@@ -34,7 +30,7 @@ const createKeyRoute = createRoute({
   path: '/admin/keys',
   summary: 'Create an API key (the key is shown once)',
   request: {
-    body: json(
+    body: jsonBody(
       z.object({
         name: z.string().min(1).max(100),
         scopes: z.array(z.enum(SCOPES)).default([...SCOPES]),
@@ -81,7 +77,7 @@ const updateKeyRoute = createRoute({
   summary: 'Change a key’s name, scopes or rate limit',
   request: {
     params: KeyParams,
-    body: json(
+    body: jsonBody(
       z.object({
         name: z.string().min(1).max(100).optional(),
         scopes: z.array(z.enum(SCOPES)).optional(),
@@ -115,7 +111,7 @@ const grantRoute = createRoute({
   description: 'grant_id makes a retried grant count once.',
   request: {
     params: KeyParams,
-    body: json(
+    body: jsonBody(
       z.object({
         amount: z.int().min(1).max(1e12),
         grant_id: z.string().min(1).max(100).optional(),

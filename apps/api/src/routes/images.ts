@@ -5,7 +5,7 @@ import { ApiError } from '../errors.ts';
 import { createJob } from '../jobs/create-job.ts';
 import { decodeImageData, MAX_IMAGE_BYTES, sniffImage } from '../jobs/image-input.ts';
 import type { JobKind } from '../jobs/job-record.ts';
-import { resolveModelSize, validationError } from '../jobs/validate-image-job.ts';
+import { resolveModelSize } from '../jobs/resolve-model-size.ts';
 import { requireScope } from '../middleware/auth/index.ts';
 import { imageCost } from '../pricing.ts';
 import { errorResponses } from '../schemas/common.ts';
@@ -16,6 +16,8 @@ import {
   Txt2ImgRequest,
 } from '../schemas/image-jobs.ts';
 import { JobSchema } from '../schemas/job.ts';
+import { validated } from '../validated.ts';
+import { validationError } from '../validation-error.ts';
 
 const IMAGE_FIELDS = {
   txt2img: [],
@@ -59,43 +61,45 @@ const jobRoute = (kind: ImageKind) =>
     },
   });
 
-/** The JSON body, or a multipart body's `request` part with its image file parts merged in. */
-async function readBody(c: Context<AppEnv>, kind: ImageKind) {
+type ImageRequest = z.infer<typeof Img2ImgRequest> & Partial<z.infer<typeof InpaintRequest>>;
+
+/**
+ * The request, validated: a JSON body as the route's validator already checked it, or a
+ * multipart body's `request` part checked here with its image file parts standing in for the
+ * base64 fields (so one schema checks both forms).
+ */
+async function readRequest(c: Context<AppEnv>, kind: ImageKind) {
   const type = c.req.header('content-type') ?? '';
   if (/^application\/json/i.test(type))
-    return { fields: await c.req.json(), files: {} as Record<string, File> };
-  if (/^multipart\/form-data/i.test(type)) {
-    const form = await c.req.formData();
-    const request = form.get('request');
-    let fields: unknown = {};
-    if (typeof request === 'string') {
-      try {
-        fields = JSON.parse(request);
-      } catch {
-        throw new ApiError('invalid_json', 'The multipart "request" part is not valid JSON.', {
-          param: 'request',
-        });
-      }
+    return { request: validated<ImageRequest>(c), files: {} as Record<string, File> };
+  if (!/^multipart\/form-data/i.test(type))
+    throw new ApiError('unsupported_media_type', 'Send application/json or multipart/form-data.');
+  const form = await c.req.formData();
+  const part = form.get('request');
+  let fields: unknown = {};
+  if (typeof part === 'string') {
+    try {
+      fields = JSON.parse(part);
+    } catch {
+      throw new ApiError('invalid_json', 'The multipart "request" part is not valid JSON.', {
+        param: 'request',
+      });
     }
-    const files: Record<string, File> = {};
-    for (const name of IMAGE_FIELDS[kind]) {
-      const part = form.get(name);
-      if (part instanceof File) files[name] = part;
-    }
-    return { fields, files };
   }
-  throw new ApiError('unsupported_media_type', 'Send application/json or multipart/form-data.');
+  const files: Record<string, File> = {};
+  for (const name of IMAGE_FIELDS[kind]) {
+    const file = form.get(name);
+    if (file instanceof File) files[name] = file;
+  }
+  const placeholders = Object.fromEntries(Object.keys(files).map((name) => [name, 'file']));
+  const parsed = SCHEMAS[kind].safeParse({ ...(fields as object), ...placeholders });
+  if (!parsed.success) throw validationError(parsed.error);
+  return { request: parsed.data as ImageRequest, files };
 }
 
 async function handle(c: Context<AppEnv>, kind: ImageKind) {
   requireScope(c.get('apiKey'), 'images');
-  const { fields, files } = await readBody(c, kind);
-  // Files stand in for the base64 fields so the one schema checks both forms of request.
-  const placeholders = Object.fromEntries(Object.keys(files).map((name) => [name, 'file']));
-  const parsed = SCHEMAS[kind].safeParse({ ...(fields as object), ...placeholders });
-  if (!parsed.success) throw validationError(parsed.error);
-  const request = parsed.data as z.infer<typeof Img2ImgRequest> &
-    Partial<z.infer<typeof InpaintRequest>>;
+  const { request, files } = await readRequest(c, kind);
   const { width, height } = resolveModelSize(kind, request);
   const images = [];
   for (const name of IMAGE_FIELDS[kind]) {

@@ -7,9 +7,10 @@ import { ApiError } from '../errors.ts';
 import { toBase64 } from '../hashing.ts';
 import { submitJob } from '../jobs/create-job.ts';
 import { toPublicJob } from '../jobs/job-record.ts';
-import { resolveModelSize, validationError } from '../jobs/validate-image-job.ts';
+import { resolveModelSize } from '../jobs/resolve-model-size.ts';
 import { requireScope } from '../middleware/auth/index.ts';
 import { imageCost } from '../pricing.ts';
+import { validationError } from '../validation-error.ts';
 
 export const OPENAI_PATH = '/v1/images/generations';
 /** How long the synchronous call waits before it gives up (and cancels the job). */
@@ -70,26 +71,32 @@ export function openAiErrorType(status: number): string {
   return 'invalid_request_error';
 }
 
+/** OpenAI's "WxH" as a width and height the model takes; every fault is reported as `size`. */
+function openAiSize(model: string, size: string | undefined) {
+  const [w, h] = size ? size.split('x').map(Number) : [undefined, undefined];
+  if ((w !== undefined && (w < 64 || w % 8 !== 0)) || (h !== undefined && (h < 64 || h % 8 !== 0)))
+    throw new ApiError('invalid_request', 'size: each side a multiple of 8, at least 64.', {
+      param: 'size',
+    });
+  try {
+    return resolveModelSize('txt2img', { model, width: w, height: h });
+  } catch (error) {
+    if (
+      error instanceof ApiError &&
+      (error.details.param === 'width' || error.details.param === 'height')
+    )
+      throw new ApiError('invalid_request', `size: ${error.message}`, { param: 'size' });
+    throw error;
+  }
+}
+
 export function registerOpenAiRoutes(app: App) {
   app.openapi(route, (async (c: Context<AppEnv>) => {
     requireScope(c.get('apiKey'), 'images');
     const parsed = OpenAiRequest.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) throw validationError(parsed.error);
     const body = parsed.data;
-    const [w, h] = body.size ? body.size.split('x').map(Number) : [undefined, undefined];
-    const { width, height } = resolveModelSize('txt2img', {
-      model: body.model,
-      width: w,
-      height: h,
-    });
-    for (const [param, value] of [
-      ['size', width],
-      ['size', height],
-    ] as const)
-      if (value < 64 || value % 8 !== 0)
-        throw new ApiError('invalid_request', 'size: each side a multiple of 8, at least 64.', {
-          param,
-        });
+    const { width, height } = openAiSize(body.model, body.size);
     const steps = 25;
     const dispatcher = dispatcherOf(c.env);
     let job = await submitJob(c, {

@@ -5,16 +5,12 @@ import type { Lease } from '../durable-objects/dispatcher.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { toPublicJob } from '../jobs/job-record.ts';
-import { errorResponses } from '../schemas/common.ts';
+import { errorResponses, jsonBody } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
 import { validated } from '../validated.ts';
 
 const runner = { tags: ['Runner'], security: [{ runner: [] }] };
 const JobParams = z.object({ id: z.string() });
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
-});
 const LeaseBody = z.object({ lease_id: z.string().min(1) });
 const NAME = /^[\w][\w.-]{0,63}$/;
 /** Largest output a runner may upload (a 1000-frame MP4 fits). */
@@ -28,7 +24,7 @@ const leaseRoute = createRoute({
   description:
     'Answers at once when an eligible job is queued, else waits up to wait_seconds; an empty list means none came.',
   request: {
-    body: json(
+    body: jsonBody(
       z.object({
         runner_id: z.string().min(1).max(100),
         models: z.array(z.string()).min(1),
@@ -46,7 +42,7 @@ const heartbeatRoute = createRoute({
   method: 'post',
   path: '/runner/v1/jobs/{id}/heartbeat',
   summary: 'Extend a lease; says whether the job was canceled',
-  request: { params: JobParams, body: json(LeaseBody) },
+  request: { params: JobParams, body: jsonBody(LeaseBody) },
   responses: {
     200: { description: '{ canceled, lease_deadline }' },
     ...errorResponses(400, 401, 404, 409),
@@ -60,7 +56,7 @@ const eventsRoute = createRoute({
   summary: 'Report progress, in batches',
   request: {
     params: JobParams,
-    body: json(
+    body: jsonBody(
       LeaseBody.extend({
         events: z
           .array(
@@ -110,7 +106,7 @@ const completeRoute = createRoute({
   summary: 'Finish a job with its uploaded outputs',
   request: {
     params: JobParams,
-    body: json(
+    body: jsonBody(
       LeaseBody.extend({
         runner_seconds: z.number().min(0),
         outputs: z
@@ -141,7 +137,7 @@ const failRoute = createRoute({
   summary: 'Fail a job (retryable failures go back to the queue, up to 3 attempts)',
   request: {
     params: JobParams,
-    body: json(
+    body: jsonBody(
       LeaseBody.extend({
         code: z.string().min(1).max(100),
         message: z.string().max(2000),
@@ -234,18 +230,7 @@ export function registerRunnerRoutes(app: App) {
     rethrowApiError(
       await dispatcher(c).checkLease(id, validated<{ lease_id: string }>(c, 'query').lease_id),
     );
-    const length = Number(c.req.header('content-length') ?? Number.NaN);
-    if (length > MAX_OUTPUT_BYTES)
-      throw new ApiError(
-        'payload_too_large',
-        `Outputs are at most ${MAX_OUTPUT_BYTES / 1048576} MB.`,
-      );
-    const bytes = await c.req.arrayBuffer();
-    if (bytes.byteLength > MAX_OUTPUT_BYTES)
-      throw new ApiError(
-        'payload_too_large',
-        `Outputs are at most ${MAX_OUTPUT_BYTES / 1048576} MB.`,
-      );
+    const bytes = await c.req.arrayBuffer(); // bounded by the /runner/* body limit (app.ts)
     await c.env.BLOBS.put(`outputs/${id}/${name}`, bytes, {
       httpMetadata: { contentType: c.req.header('content-type') ?? 'application/octet-stream' },
     });

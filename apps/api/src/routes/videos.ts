@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../app-env.ts';
 import { createJob } from '../jobs/create-job.ts';
-import { resolveModelSize } from '../jobs/validate-image-job.ts';
+import { resolveModelSize } from '../jobs/resolve-model-size.ts';
 import { requireScope } from '../middleware/auth/index.ts';
 import { videoCost } from '../pricing.ts';
 import { errorResponses } from '../schemas/common.ts';

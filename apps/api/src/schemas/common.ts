@@ -31,3 +31,9 @@ export const WebhookSchema = z
       .openapi({ description: 'Which job events to deliver (progress is not delivered).' }),
   })
   .openapi('Webhook');
+
+/** A required JSON request body with this schema (route definitions). */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  content: { 'application/json': { schema } },
+  required: true,
+});

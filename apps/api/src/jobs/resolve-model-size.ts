@@ -1,4 +1,3 @@
-import type { z } from '@hono/zod-openapi';
 import { modelById } from '../catalog.ts';
 import { ApiError } from '../errors.ts';
 import type { JobKind } from './job-record.ts';
@@ -36,17 +35,4 @@ export function resolveModelSize(
         },
       );
   return { width, height };
-}
-
-/** zod issues as the API's 400: every field at fault, the first one as `param`. */
-export function validationError(error: z.ZodError, where = ''): ApiError {
-  const issues = error.issues.map((issue) => ({
-    param: [where, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
-    message: issue.message,
-  }));
-  const first = issues[0];
-  return new ApiError('invalid_request', issues.map((i) => `${i.param}: ${i.message}`).join('; '), {
-    param: first?.param,
-    issues,
-  });
 }
