@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTinyModel, describeWebGpuAdapter, loadPipeline } from '@sdedge/pipeline/node';
+import { describeWebGpuAdapter, loadPipeline } from '@sdedge/pipeline/node';
+import { buildTinyModel } from '@sdedge/pipeline/testing';
 import { buildMidSizeModel } from './lib/mid-size-model.ts';
 
 const smoke = process.argv.includes('--smoke');

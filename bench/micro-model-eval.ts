@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { analyzeScene, type SceneVocabulary, sceneCaption } from '@sdedge/pipeline/eval';
 import { loadPipeline, type SchedulerName } from '@sdedge/pipeline/node';
+import { analyzeScene, type SceneVocabulary, sceneCaption } from '@sdedge/pipeline/testing';
 import { MICRO_MODEL_DIR } from './lib/micro-model.ts';
 import { printTable } from './lib/timing.ts';
 

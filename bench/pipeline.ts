@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTinyModel, loadPipeline } from '@sdedge/pipeline/node';
+import { loadPipeline } from '@sdedge/pipeline/node';
+import { buildTinyModel } from '@sdedge/pipeline/testing';
 import { buildMidSizeModel } from './lib/mid-size-model.ts';
 import { printTable } from './lib/timing.ts';
 

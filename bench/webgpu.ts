@@ -8,12 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildTinyModel,
-  describeWebGpuAdapter,
-  loadPipeline,
-  rerunWithLavapipe,
-} from '@sdedge/pipeline/node';
+import { describeWebGpuAdapter, loadPipeline } from '@sdedge/pipeline/node';
+import { buildTinyModel, rerunWithLavapipe } from '@sdedge/pipeline/testing';
 import { buildMidSizeModel } from './lib/mid-size-model.ts';
 import { printTable } from './lib/timing.ts';
 

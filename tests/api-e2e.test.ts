@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DevServer, startDevServer } from '@sdedge/api/dev-server';
-import { analyzeScene } from '@sdedge/pipeline/eval';
 import { decodeImage, loadPipeline } from '@sdedge/pipeline/node';
+import { analyzeScene } from '@sdedge/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './helpers.ts';
 

@@ -51,7 +51,7 @@ describe('sdedge txt2img / img2img / inpaint / make-tiny-model', () => {
       out,
     );
     expect(status).toBe(0);
-    const { analyzeScene } = await import('@sdedge/pipeline/eval');
+    const { analyzeScene } = await import('@sdedge/pipeline/testing');
     const vocabulary = JSON.parse(
       readFileSync(
         join(REPO_ROOT, 'packages/pipeline/models/sdedge-micro/sdedge_scenes.json'),

@@ -1,11 +1,7 @@
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  buildClipTextModel,
-  buildTinyModel,
-  buildUNet2DCondition,
-  TorchGenerator,
-} from '@sdedge/pipeline/node';
+import { TorchGenerator } from '@sdedge/pipeline/node';
+import { buildClipTextModel, buildTinyModel, buildUNet2DCondition } from '@sdedge/pipeline/testing';
 
 /**
  * A mid-size Stable Diffusion-architecture model for benchmarks: SD 1.5's UNet layout (4

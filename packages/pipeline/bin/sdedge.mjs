@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// The sdedge CLI. The package ships TypeScript sources, so tsx loads them on the fly.
-import { register } from 'tsx/esm/api';
+// The sdedge CLI, from the compiled package (npm ci and npm test build dist/).
+import { main } from '../dist/cli/main.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -23,7 +23,7 @@ export {
   type GenerationParameters,
   parseGenerationParameters,
 } from './image/generation-parameters.ts';
-export { decodeImage, encodePng, readPngText } from './image/image-codecs.ts';
+export { decodeImage, encodeJpeg, encodePng, readPngText } from './image/image-codecs.ts';
 export { latentPreview } from './image/latent-preview.ts';
 export type { RgbImage } from './image/rgb-image.ts';
 export {

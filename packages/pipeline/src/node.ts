@@ -1,7 +1,7 @@
 /**
  * The Node entry: onnxruntime-node (execution providers `cuda` then `cpu` by default; `webgpu`
- * runs ONNX Runtime's WebGPU provider on any Vulkan driver, lavapipe included), model folders
- * on disk, and the tiny-model builder.
+ * runs ONNX Runtime's WebGPU provider on any Vulkan driver, lavapipe included) and model
+ * folders on disk. Test-model builders and evaluation live in `@sdedge/pipeline/testing`.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,30 +15,9 @@ import type { OrtRuntime } from './runtime/ort-types.ts';
 
 export { encodeMp4 } from './animation/mp4-encoding.ts';
 export * from './index.ts';
-export {
-  type AutoencoderKLConfig,
-  buildVaeDecoder,
-  buildVaeEncoder,
-} from './onnx-builder/autoencoder-kl.ts';
-export { buildClipTextModel, type ClipTextConfig } from './onnx-builder/clip-text-model.ts';
-export { externalizeWeights } from './onnx-builder/external-data.ts';
-export {
-  buildUNet2DCondition,
-  type UNet2DConditionConfig,
-} from './onnx-builder/unet-2d-condition.ts';
+export { EMBEDDED_MODEL_DIR, EMBEDDED_MODEL_NAME } from './runtime/embedded-model.ts';
 export { directoryModelFiles } from './runtime/node-model-files.ts';
-export {
-  buildTinyModel,
-  TINY_VARIANTS,
-  type TinyModelOptions,
-  type TinyVariant,
-} from './tiny-model/tiny-model.ts';
 export { describeWebGpuAdapter, type WebGpuAdapterInfo } from './webgpu/adapter-info.ts';
-export {
-  lavapipeDir,
-  lavapipeEnvironment,
-  rerunWithLavapipe,
-} from './webgpu/lavapipe-environment.ts';
 
 export const NODE_DEFAULT_PROVIDERS = ['cuda', 'cpu'];
 

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MICRO_MODEL_DIR } from '../src/cli/default-model.ts';
-import { analyzeScene, type SceneVocabulary, sceneCaption } from '../src/eval/scene-analysis.ts';
 import { ClipTokenizer, loadPipeline, type StableDiffusionPipeline } from '../src/node.ts';
+import { analyzeScene, type SceneVocabulary, sceneCaption } from '../src/testing.ts';
 
 const hasModel = existsSync(join(MICRO_MODEL_DIR, 'model_index.json'));
 if (!hasModel) console.warn(`[skip] sdedge-micro is not at ${MICRO_MODEL_DIR}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeScene, type SceneVocabulary, sceneCaption } from '../src/eval/scene-analysis.ts';
+import { analyzeScene, type SceneVocabulary, sceneCaption } from '../src/testing.ts';
 
 const vocabulary: SceneVocabulary = {
   image_size: 64,

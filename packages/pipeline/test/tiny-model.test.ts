@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildTinyModel, ClipTokenizer, TINY_VARIANTS } from '../src/node.ts';
+import { ClipTokenizer } from '../src/node.ts';
+import { buildTinyModel, TINY_VARIANTS } from '../src/testing.ts';
 import { tinyModel } from './helpers/tiny-models.ts';
 
 const FILES = [

@@ -3,12 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   describeWebGpuAdapter,
   loadPipeline,
-  TINY_VARIANTS,
   TorchGenerator,
   type WebGpuAdapterInfo,
 } from '../src/node.ts';
 import { GraphBuilder } from '../src/onnx-builder/graph-builder.ts';
 import { Layers } from '../src/onnx-builder/layers.ts';
+import { TINY_VARIANTS } from '../src/testing.ts';
 import { maxPixelDifference, testImage, tinyModel } from './helpers/tiny-models.ts';
 
 let adapter: WebGpuAdapterInfo | null = null;

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { EMBEDDED_MODEL_DIR } from '../runtime/embedded-model.ts';
 import { buildTinyModel } from '../tiny-model/tiny-model.ts';
 
 /** The model shipped inside this package: sdedge-micro, trained on coloured-shape scenes. */
-export const MICRO_MODEL_DIR = fileURLToPath(new URL('../../models/sdedge-micro', import.meta.url));
+export const MICRO_MODEL_DIR = EMBEDDED_MODEL_DIR;
 
 /** Where the CLI keeps models it builds itself: $SDEDGE_CACHE_DIR, else ~/.cache/sdedge. */
 export function cacheDir(): string {

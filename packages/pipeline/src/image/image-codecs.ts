@@ -19,6 +19,17 @@ export function encodePng(image: RgbImage, options: EncodedPngOptions = {}): Uin
   });
 }
 
+/** Baseline JPEG at `quality` 1-100 (for previews and thumbnails; outputs stay PNG). */
+export function encodeJpeg(image: RgbImage, quality = 80): Uint8Array {
+  const rgba = new Uint8Array(image.width * image.height * 4);
+  for (let p = 0; p < image.width * image.height; p++) {
+    rgba.set(image.data.subarray(p * 3, p * 3 + 3), p * 4);
+    rgba[p * 4 + 3] = 255;
+  }
+  const encoded = jpeg.encode({ width: image.width, height: image.height, data: rgba }, quality);
+  return new Uint8Array(encoded.data);
+}
+
 /** The tEXt chunks of a PNG (empty for other formats). */
 export function readPngText(bytes: Uint8Array): Record<string, string> {
   if (!isPng(bytes)) return {};

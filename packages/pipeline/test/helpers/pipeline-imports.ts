@@ -12,3 +12,4 @@ export function imageToTensorForTests(image: {
     for (let c = 0; c < 3; c++) out[c * plane + p] = image.data[p * 3 + c] / 127.5 - 1;
   return out;
 }
+export * from '../../src/testing.ts';

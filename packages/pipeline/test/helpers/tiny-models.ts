@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTinyModel, type TinyVariant } from '../../src/node.ts';
+import { buildTinyModel, type TinyVariant } from '../../src/testing.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sdedge-tiny-'));
 const built = new Map<string, Promise<string>>();
