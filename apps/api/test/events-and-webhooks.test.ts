@@ -47,7 +47,12 @@ describe('GET /v1/jobs/{id}/events', () => {
     await runnerCall(`/jobs/${job.id}/events`, {
       lease_id: l?.lease_id,
       events: [
-        { type: 'progress', step: 1, total_steps: 2, preview: 'iVBORw0KGgo=' },
+        {
+          type: 'progress',
+          step: 1,
+          total_steps: 2,
+          preview: 'data:image/png;base64,iVBORw0KGgo=',
+        },
         { type: 'progress', step: 2, total_steps: 2 },
       ],
     });
@@ -62,7 +67,11 @@ describe('GET /v1/jobs/{id}/events', () => {
       'succeeded',
     ]);
     expect(events.map((e) => e.id)).toEqual(['1', '2', '3', '4', '5', '6']);
-    expect(events[2]?.data).toEqual({ step: 1, total_steps: 2, preview: 'iVBORw0KGgo=' });
+    expect(events[2]?.data).toEqual({
+      step: 1,
+      total_steps: 2,
+      preview: 'data:image/png;base64,iVBORw0KGgo=',
+    });
     expect(events[4]?.data).toMatchObject({ seed: 42, content_type: 'image/png' });
   });
 

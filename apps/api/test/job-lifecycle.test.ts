@@ -294,6 +294,47 @@ describe('failures and lease expiry', () => {
     expect(await balanceOf(key)).toBe(10);
   });
 
+  it('a released lease goes back to the queue at once without using an attempt', async () => {
+    const key = await createKey();
+    const job = (await (await txt2img(key)).json()) as Job;
+    const [l] = await lease();
+    const released = await runnerCall(`/jobs/${job.id}/release`, { lease_id: l?.lease_id });
+    expect(released.status).toBe(200);
+    expect(await released.json()).toMatchObject({ status: 'queued', attempts: 0 });
+    expect((await finish(l as NonNullable<typeof l>)).status).toBe(409);
+    const [again] = await lease();
+    expect(again?.job).toMatchObject({ id: job.id, attempt: 1 });
+    const forged = await runnerCall(`/jobs/${job.id}/release`, { lease_id: 'lease_forged' });
+    expect(forged.status).toBe(409);
+  });
+
+  it('keeps uploads per lease: a later attempt cannot complete with an earlier one’s file', async () => {
+    const key = await createKey();
+    const job = (await (await txt2img(key)).json()) as Job;
+    const [first] = await lease({ lease_seconds: 30 });
+    const put = await SELF.fetch(
+      `${BASE}/runner/v1/jobs/${job.id}/outputs/0.png?lease_id=${first?.lease_id}`,
+      { method: 'PUT', headers: { Authorization: 'Bearer dev-runner-token' }, body: PNG_BYTES },
+    );
+    expect(put.status).toBe(201);
+    await expireLeases();
+    const [second] = await lease({ lease_seconds: 30 });
+    expect(second?.job).toMatchObject({ id: job.id, attempt: 2 });
+    const stale = await runnerCall(`/jobs/${job.id}/complete`, {
+      lease_id: second?.lease_id,
+      runner_seconds: 1,
+      outputs: [{ name: '0.png', seed: 1, width: 1, height: 1, content_type: 'image/png' }],
+    });
+    expect(stale.status).toBe(400);
+    expect(await stale.json()).toMatchObject({ error: { param: 'outputs' } });
+    // Its own upload completes it, and the output served is the second lease's bytes.
+    expect((await finish(second as NonNullable<typeof second>)).status).toBe(200);
+    const done = await getJob(key, job.id);
+    const bytes = new Uint8Array(
+      await (await SELF.fetch(done.outputs[0]?.url ?? '')).arrayBuffer(),
+    );
+    expect(bytes).toEqual(PNG_BYTES);
+  });
   it('a heartbeat keeps the lease alive past its first deadline', async () => {
     const key = await createKey();
     const job = (await (await txt2img(key)).json()) as Job;

@@ -41,6 +41,7 @@ describe('GET /openapi.json and /docs', () => {
         'GET /runner/v1/jobs/{id}/inputs/{name}',
         'POST /runner/v1/jobs/{id}/complete',
         'POST /runner/v1/jobs/{id}/fail',
+        'POST /runner/v1/jobs/{id}/release',
       ].sort(),
     );
     for (const name of [

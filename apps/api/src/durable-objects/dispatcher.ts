@@ -11,6 +11,7 @@ import {
   type JobRecord,
   toPublicJob,
 } from '../jobs/job-record.ts';
+import { uploadKey } from '../jobs/output-keys.ts';
 import { DISPATCHER_SCHEMA, rowToJob } from './job-rows.ts';
 import { WebhookOutbox } from './webhook-outbox.ts';
 
@@ -230,9 +231,10 @@ export class Dispatcher extends DurableObject<Env> {
     const held = this.heldLease(jobId, leaseId);
     if ('apiError' in held) return held;
     const sql = this.ctx.storage.sql;
+    const outputs = result.outputs.map((o) => ({ ...o, key: uploadKey(jobId, leaseId, o.name) }));
     sql.exec(
       'UPDATE jobs SET outputs = ?, runner_seconds = ? WHERE id = ?',
-      JSON.stringify(result.outputs),
+      JSON.stringify(outputs),
       result.runnerSeconds,
       jobId,
     );
@@ -263,6 +265,19 @@ export class Dispatcher extends DurableObject<Env> {
         charged: 0,
         error: { code: failure.code, message: failure.message },
       });
+    await this.sideEffects(jobId);
+    return this.get(jobId);
+  }
+
+  /**
+   * A runner hands back a lease it will not work on (it is shutting down): the job goes back to
+   * the queue at once, and the attempt does not count.
+   */
+  async release(jobId: string, leaseId: string): Promise<JobRecord | ApiErrorData> {
+    const held = this.heldLease(jobId, leaseId);
+    if ('apiError' in held) return held;
+    this.ctx.storage.sql.exec('UPDATE jobs SET attempts = attempts - 1 WHERE id = ?', jobId);
+    this.requeue(jobId);
     await this.sideEffects(jobId);
     return this.get(jobId);
   }

@@ -29,8 +29,10 @@ export interface JobProgress {
 }
 
 export interface JobOutput {
-  /** Object name under outputs/{job id}/ in R2. */
+  /** The output's name in its URL (`0.png`, `video.mp4`). */
   name: string;
+  /** Its R2 key (set by the Dispatcher at completion: the uploading lease's folder). */
+  key?: string;
   seed: number;
   width: number;
   height: number;

@@ -82,7 +82,7 @@ const eventsRoute = createRoute({
   tags: ['Jobs'],
   summary: 'Stream a job’s events (Server-Sent Events)',
   description:
-    'Events queued, started, progress (optionally with a small base64 PNG preview), output, succeeded, failed, canceled; each has an id, and Last-Event-ID resumes after it. The stream ends after the final event.',
+    'Events queued, started, progress (optionally with a preview: a small image, at most 16 KB, as a data: URL), output, succeeded, failed, canceled; each has an id, and Last-Event-ID resumes after it. The stream ends after the final event.',
   security: [{ bearer: [] }],
   request: { params: JobParams },
   responses: {

@@ -7,6 +7,7 @@ import { ApiError } from '../errors.ts';
 import { toBase64 } from '../hashing.ts';
 import { submitJob } from '../jobs/create-job.ts';
 import { toPublicJob } from '../jobs/job-record.ts';
+import { outputKey } from '../jobs/output-keys.ts';
 import { resolveModelSize } from '../jobs/resolve-model-size.ts';
 import { requireScope } from '../middleware/auth/index.ts';
 import { imageCost } from '../pricing.ts';
@@ -141,7 +142,7 @@ export function registerOpenAiRoutes(app: App) {
           }))
         : await Promise.all(
             job.outputs.map(async (o) => {
-              const object = await c.env.BLOBS.get(`outputs/${job.id}/${o.name}`);
+              const object = await c.env.BLOBS.get(outputKey(job.id, o));
               return {
                 b64_json: toBase64(await (object?.arrayBuffer() ?? new ArrayBuffer(0))),
                 revised_prompt: body.prompt,

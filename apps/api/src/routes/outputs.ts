@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { App, AppEnv } from '../app-env.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { outputKey } from '../jobs/output-keys.ts';
 import { verifyOutputSignature } from '../jobs/signed-urls.ts';
 import { requireScope } from '../middleware/auth/index.ts';
 import { errorResponses } from '../schemas/common.ts';
@@ -46,13 +47,14 @@ export function registerOutputRoutes(app: App) {
           'This signed link has expired; get the job again for a fresh one.',
         );
       if (verdict === 'invalid') throw new ApiError('forbidden', 'This signed link is not valid.');
-    } else {
-      requireScope(c.get('apiKey'), 'read');
-      const job = await dispatcherOf(c.env).getJob(jobId);
-      if (!job || job.keyId !== c.get('apiKey').id)
-        throw new ApiError('not_found', 'No such output.');
-    }
-    const object = await c.env.BLOBS.get(`outputs/${jobId}/${name}`);
+    } else requireScope(c.get('apiKey'), 'read');
+    const job = await dispatcherOf(c.env).getJob(jobId);
+    const signed = isSignedOutputRequest(url);
+    if (!job || (!signed && job.keyId !== c.get('apiKey').id))
+      throw new ApiError('not_found', 'No such output.');
+    const output = job.outputs.find((o) => o.name === name);
+    if (!output) throw new ApiError('not_found', 'No such output.');
+    const object = await c.env.BLOBS.get(outputKey(jobId, output));
     if (!object) throw new ApiError('not_found', 'No such output.');
     return new Response(object.body, {
       headers: {

@@ -5,6 +5,7 @@ import type { Lease } from '../durable-objects/dispatcher.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { toPublicJob } from '../jobs/job-record.ts';
+import { uploadKey } from '../jobs/output-keys.ts';
 import { errorResponses, jsonBody } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
 import { validated } from '../validated.ts';
@@ -13,6 +14,9 @@ const runner = { tags: ['Runner'], security: [{ runner: [] }] };
 const JobParams = z.object({ id: z.string() });
 const LeaseBody = z.object({ lease_id: z.string().min(1) });
 const NAME = /^[\w][\w.-]{0,63}$/;
+/** A preview of at most 16 KiB, base64 in a data: URL (what a browser's <img> shows as is). */
+const MAX_PREVIEW_CHARS = 'data:image/jpeg;base64,'.length + Math.ceil((16 * 1024) / 3) * 4;
+const PREVIEW_DATA_URL = /^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/]*={0,2}$/;
 /** Largest output a runner may upload (a 1000-frame MP4 fits). */
 export const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
@@ -68,9 +72,10 @@ const eventsRoute = createRoute({
               frames: z.int().min(1).optional(),
               preview: z
                 .string()
-                .max(65536)
+                .max(MAX_PREVIEW_CHARS)
+                .regex(PREVIEW_DATA_URL, 'a data: URL of a JPEG, PNG or WebP image')
                 .optional()
-                .openapi({ description: 'A small PNG, base64' }),
+                .openapi({ description: 'A small image (at most 16 KB) as a data: URL' }),
             }),
           )
           .min(1)
@@ -146,6 +151,18 @@ const failRoute = createRoute({
       }),
     ),
   },
+  responses: {
+    200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
+    ...errorResponses(400, 401, 404, 409),
+  },
+});
+
+const releaseRoute = createRoute({
+  ...runner,
+  method: 'post',
+  path: '/runner/v1/jobs/{id}/release',
+  summary: 'Hand a lease back unworked (the job is queued again; the attempt does not count)',
+  request: { params: JobParams, body: jsonBody(LeaseBody) },
   responses: {
     200: { description: 'The job', content: { 'application/json': { schema: JobSchema } } },
     ...errorResponses(400, 401, 404, 409),
@@ -230,8 +247,9 @@ export function registerRunnerRoutes(app: App) {
     rethrowApiError(
       await dispatcher(c).checkLease(id, validated<{ lease_id: string }>(c, 'query').lease_id),
     );
+    const leaseId = validated<{ lease_id: string }>(c, 'query').lease_id;
     const bytes = await c.req.arrayBuffer(); // bounded by the /runner/* body limit (app.ts)
-    await c.env.BLOBS.put(`outputs/${id}/${name}`, bytes, {
+    await c.env.BLOBS.put(uploadKey(id, leaseId, name), bytes, {
       httpMetadata: { contentType: c.req.header('content-type') ?? 'application/octet-stream' },
     });
     return c.json({ name, size: bytes.byteLength }, 201);
@@ -263,15 +281,29 @@ export function registerRunnerRoutes(app: App) {
       }[];
     }>(c);
     for (const output of body.outputs)
-      if (!(await c.env.BLOBS.head(`outputs/${id}/${output.name}`)))
-        throw new ApiError('invalid_request', `Output ${output.name} was not uploaded.`, {
-          param: 'outputs',
-        });
+      if (!(await c.env.BLOBS.head(uploadKey(id, body.lease_id, output.name))))
+        throw new ApiError(
+          'invalid_request',
+          `Output ${output.name} was not uploaded under this lease.`,
+          {
+            param: 'outputs',
+          },
+        );
     const job = rethrowApiError(
       await dispatcher(c).complete(id, body.lease_id, {
         outputs: body.outputs,
         runnerSeconds: body.runner_seconds,
       }),
+    );
+    return c.json(await toPublicJob(job, c.env.SIGNING_SECRET));
+  }) as never);
+
+  app.openapi(releaseRoute, (async (c: Context<AppEnv>) => {
+    const job = rethrowApiError(
+      await dispatcher(c).release(
+        c.req.param('id') ?? '',
+        validated<{ lease_id: string }>(c).lease_id,
+      ),
     );
     return c.json(await toPublicJob(job, c.env.SIGNING_SECRET));
   }) as never);
