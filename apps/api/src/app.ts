@@ -7,6 +7,7 @@ import type { AppEnv } from './app-env.ts';
 import { accountOf } from './env.ts';
 import { ApiError } from './errors.ts';
 import { apiKeyAuth, tokenAuth } from './middleware/auth/index.ts';
+import { publicCors } from './middleware/cors/index.ts';
 import { rateLimit } from './middleware/rate-limit/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
 import { registerAccountRoutes } from './routes/account.ts';
@@ -88,6 +89,8 @@ export function createApp() {
   );
 
   app.use(requestId());
+  // Before auth, so a browser's preflight (no Authorization header) is answered.
+  app.use('/v1/*', publicCors());
   app.get('/health', (c) => c.json({ ok: true, service: 'sdedge-api' }));
 
   app.use(

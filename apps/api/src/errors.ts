@@ -1,24 +1,8 @@
+import { ERROR_STATUS as SHARED_ERROR_STATUS } from '@sdedge/sdk/error-codes';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-/** Stable, machine-readable error codes, each with its HTTP status. */
-export const ERROR_STATUS = {
-  invalid_request: 400,
-  invalid_json: 400,
-  invalid_image: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  job_not_found: 404,
-  insufficient_credits: 402,
-  job_finished: 409,
-  lease_lost: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  idempotency_key_reused: 422,
-  rate_limited: 429,
-  timeout: 504,
-  internal_error: 500,
-} as const satisfies Record<string, ContentfulStatusCode>;
+/** Stable, machine-readable error codes, each with its HTTP status: the table the SDK shares. */
+export const ERROR_STATUS = SHARED_ERROR_STATUS satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
