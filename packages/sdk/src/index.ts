@@ -1,0 +1,44 @@
+export {
+  type ImageOptions,
+  type ImagesResult,
+  type Img2ImgOptions,
+  type JobCallOptions,
+  Sdedge,
+  type SdedgeOptions,
+  type VideoResult,
+} from './client.ts';
+export { ERROR_CODES, type ErrorCode } from './error-codes.ts';
+export {
+  APIConnectionError,
+  APIError,
+  APITimeoutError,
+  APIUserAbortError,
+  AuthenticationError,
+  ConflictError,
+  InsufficientCreditsError,
+  JobCanceledError,
+  JobFailedError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  SdedgeError,
+  ValidationError,
+  WebhookVerificationError,
+} from './errors.ts';
+export type { RetryInfo } from './http.ts';
+export type { ImageInput } from './image-input.ts';
+export type { Jobs, Progress, Timeout, WaitOptions } from './jobs.ts';
+export type { LogLevel } from './logger.ts';
+export { OutputFile } from './output-file.ts';
+export type {
+  DeforumSettings,
+  Job,
+  JobEvent,
+  JobKind,
+  JobOutput,
+  JobStatus,
+  ModelList,
+  Usage,
+  Webhook,
+} from './types.ts';
+export { type VerifyOptions, verifyWebhook, type WebhookEvent } from './webhooks.ts';
