@@ -322,6 +322,22 @@ describe('the SDK against the API and a runner', () => {
     expect((await sd.usage()).balance).toBe(1000 - (job.usage.credits ?? 0));
   });
 
+  it('a browser token minted by a secret key works like a key until its jobs are used up', async () => {
+    const { token, max_jobs } = await client().tokens.create({
+      maxJobs: 1,
+      expiresIn: 300,
+      scopes: ['images', 'read'],
+    });
+    expect(max_jobs).toBe(1);
+    const browser = new Sdedge({ apiKey: token, baseUrl: server.url });
+    const { images } = await browser.txt2img('a red circle', { steps: 2 });
+    expect(images).toHaveLength(1);
+    await expect(browser.txt2img('a red circle', { steps: 2 })).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
+    await expect(browser.tokens.create()).rejects.toThrow(/cannot mint tokens/);
+  });
+
   it('verifies a real webhook delivery; a tampered one is refused', async () => {
     const received: { body: string; headers: IncomingMessage['headers'] }[] = [];
     const receiver = createServer((req, res) => {

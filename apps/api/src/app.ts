@@ -17,6 +17,7 @@ import { registerJobRoutes } from './routes/jobs.ts';
 import { OPENAI_PATH, openAiErrorType, registerOpenAiRoutes } from './routes/openai-images.ts';
 import { isSignedOutputRequest, registerOutputRoutes } from './routes/outputs.ts';
 import { MAX_OUTPUT_BYTES, registerRunnerRoutes } from './routes/runner.ts';
+import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerVideoRoutes } from './routes/videos.ts';
 import { validationError } from './validation-error.ts';
 
@@ -105,7 +106,10 @@ export function createApp() {
       },
     }),
   );
-  const keyAuth = apiKeyAuth({ db: (c) => c.env.DB });
+  const keyAuth = apiKeyAuth({
+    db: (c) => c.env.DB,
+    signingSecret: (c) => c.env.SIGNING_SECRET,
+  });
   const limit = rateLimit({
     hit: (c) => accountOf(c.env, c.get('apiKey').id).hit(c.get('apiKey').rateLimitPerMinute),
   });
@@ -135,6 +139,7 @@ export function createApp() {
   registerJobRoutes(app);
   registerOutputRoutes(app);
   registerAccountRoutes(app);
+  registerTokenRoutes(app);
   registerOpenAiRoutes(app);
   registerAdminKeyRoutes(app);
   registerRunnerRoutes(app);

@@ -29,6 +29,7 @@ describe('GET /openapi.json and /docs', () => {
         'GET /v1/outputs/{job_id}/{name}',
         'GET /v1/usage',
         'GET /v1/models',
+        'POST /v1/tokens',
         'POST /admin/keys',
         'GET /admin/keys',
         'PATCH /admin/keys/{id}',

@@ -10,6 +10,8 @@ import type {
   GenerationsResponse,
   Job,
   ModelList,
+  Token,
+  TokenRequest,
   Txt2ImgRequest,
   Usage,
   Webhook,
@@ -200,6 +202,25 @@ export class Sdedge {
       timeout: 90_000,
     });
   }
+
+  /**
+   * Mints a short-lived token for a browser (with a secret key): it acts for the key, limited to
+   * `maxJobs` jobs, `scopes` and `expiresIn` seconds. Pass it to `new Sdedge({ apiKey: token })`.
+   */
+  readonly tokens = {
+    create: (
+      options: { maxJobs?: number; expiresIn?: number; scopes?: TokenRequest['scopes'] } = {},
+    ) =>
+      this.http.json<Token>('POST', '/v1/tokens', {
+        json: Object.fromEntries(
+          Object.entries({
+            max_jobs: options.maxJobs,
+            expires_in: options.expiresIn,
+            scopes: options.scopes,
+          }).filter(([, v]) => v !== undefined),
+        ),
+      }),
+  };
 
   usage(options: { days?: number } = {}): Promise<Usage> {
     return this.http.json<Usage>('GET', '/v1/usage', { searchParams: { days: options.days } });

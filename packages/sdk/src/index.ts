@@ -38,6 +38,7 @@ export type {
   JobOutput,
   JobStatus,
   ModelList,
+  Token,
   Usage,
   Webhook,
 } from './types.ts';

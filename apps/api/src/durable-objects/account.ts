@@ -9,6 +9,8 @@ export interface AdmitRequest {
   idempotencyKey?: string;
   /** SHA-256 of the request body: the same key with another body is refused. */
   bodyHash: string;
+  /** A browser token's id and job allowance: its jobs are counted here. */
+  token?: { id: string; maxJobs: number };
 }
 
 export type AdmitResult = { jobId: string; replayed: boolean; balance: number } | ApiErrorData;
@@ -41,6 +43,9 @@ export class Account extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS idempotency (
         key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS rate_window (window_start INTEGER NOT NULL, count INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS token_jobs (
+        token_id TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL,
+        PRIMARY KEY (token_id, job_id));
     `);
   }
 
@@ -73,6 +78,17 @@ export class Account extends DurableObject<Env> {
         return { jobId: String(seen.job_id), replayed: true, balance: this.balance() };
       }
     }
+    if (request.token) {
+      const used = Number(
+        sql.exec('SELECT COUNT(*) AS n FROM token_jobs WHERE token_id = ?', request.token.id).one()
+          .n,
+      );
+      if (used >= request.token.maxJobs)
+        return apiErrorData(
+          'unauthorized',
+          `This token has made its ${request.token.maxJobs} jobs; mint a new one.`,
+        );
+    }
     const balance = this.balance();
     if (balance < request.cost)
       return apiErrorData(
@@ -81,6 +97,13 @@ export class Account extends DurableObject<Env> {
         { cost: request.cost, balance },
       );
     this.record(request.jobId, 'reserve', -request.cost, request.jobKind);
+    if (request.token)
+      sql.exec(
+        'INSERT INTO token_jobs (token_id, job_id, created_at) VALUES (?, ?, ?)',
+        request.token.id,
+        request.jobId,
+        Date.now(),
+      );
     if (request.idempotencyKey)
       sql.exec(
         'INSERT INTO idempotency (key, body_hash, job_id, created_at) VALUES (?, ?, ?, ?)',

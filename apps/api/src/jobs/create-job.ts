@@ -79,6 +79,7 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
       cost: draft.cost,
       idempotencyKey,
       bodyHash,
+      ...(key.token ? { token: key.token } : {}),
     }),
   );
   const dispatcher = dispatcherOf(c.env);

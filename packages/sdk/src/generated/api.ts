@@ -1797,6 +1797,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a short-lived token for a browser
+         * @description With a secret key only (a token cannot mint tokens). The token acts for the key, limited to its scopes, jobs and lifetime; it shares the key’s credits and rate limit. Used up or expired: 401.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TokenRequest"];
+                };
+            };
+            responses: {
+                /** @description The token */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Token"];
+                    };
+                };
+                /** @description Error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/usage": {
         parameters: {
             query?: never;
@@ -2195,6 +2274,29 @@ export interface components {
             size?: string;
             style?: string;
             user?: string;
+        };
+        Token: {
+            expires_at: string;
+            max_jobs: number;
+            /** @enum {string} */
+            object: "token";
+            scopes: ("images" | "videos" | "read")[];
+            /** @description Send it as "Authorization: Bearer st_..." */
+            token: string;
+        };
+        TokenRequest: {
+            /**
+             * @description Seconds it lives.
+             * @default 900
+             */
+            expires_in?: number;
+            /**
+             * @description Jobs the token may create.
+             * @default 5
+             */
+            max_jobs?: number;
+            /** @description Default: the key's scopes. Never more than the key has. */
+            scopes?: ("images" | "videos" | "read")[];
         };
         Txt2ImgRequest: {
             /** @default 7 */

@@ -1,6 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../errors.ts';
 import { safeEqual, sha256Hex } from '../../hashing.ts';
+import {
+  type BrowserToken,
+  isBrowserToken,
+  verifyBrowserToken,
+} from '../../jobs/browser-tokens.ts';
 
 export const SCOPES = ['images', 'videos', 'read'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -11,18 +16,23 @@ export interface ApiKeyRecord {
   prefix: string;
   scopes: Scope[];
   rateLimitPerMinute: number;
+  /** Set when the caller holds a browser token of this key rather than the key itself. */
+  token?: { id: string; maxJobs: number };
 }
 
 export interface ApiKeyAuthOptions {
   /** Where the keys are; D1 in production and tests. */
   db: (c: Parameters<MiddlewareHandler>[0]) => D1Database;
+  /** The secret browser tokens are signed with. */
+  signingSecret: (c: Parameters<MiddlewareHandler>[0]) => string;
 }
 
 const bearer = (header: string | undefined) => header?.match(/^Bearer\s+(\S+)$/i)?.[1];
 
 /**
  * `Authorization: Bearer sk_live_...`: looks the key up by its SHA-256 (keys are never stored)
- * and sets `c.get('apiKey')`. 401 for a missing, unknown or revoked key.
+ * and sets `c.get('apiKey')`. 401 for a missing, unknown or revoked key. A browser token
+ * (`st_...`, from POST /v1/tokens) stands for its key with the token's scopes, until it expires.
  *
  * @example app.use('/v1/*', apiKeyAuth({ db: (c) => c.env.DB }))
  */
@@ -33,12 +43,20 @@ export function apiKeyAuth(
     const key = bearer(c.req.header('Authorization'));
     if (!key)
       throw new ApiError('unauthorized', 'Send your API key as "Authorization: Bearer <key>".');
+    let token: BrowserToken | null = null;
+    if (isBrowserToken(key)) {
+      const verdict = await verifyBrowserToken(options.signingSecret(c), key);
+      if (verdict === 'expired')
+        throw new ApiError('unauthorized', 'This token has expired; mint a new one.');
+      if (verdict === 'invalid') throw new ApiError('unauthorized', 'This token is not valid.');
+      token = verdict;
+    }
     const row = await options
       .db(c)
       .prepare(
-        'SELECT id, name, prefix, scopes, rate_limit_per_minute, revoked_at FROM api_keys WHERE hash = ?',
+        `SELECT id, name, prefix, scopes, rate_limit_per_minute, revoked_at FROM api_keys WHERE ${token ? 'id' : 'hash'} = ?`,
       )
-      .bind(await sha256Hex(key))
+      .bind(token ? token.keyId : await sha256Hex(key))
       .first<{
         id: string;
         name: string;
@@ -49,12 +67,15 @@ export function apiKeyAuth(
       }>();
     if (!row) throw new ApiError('unauthorized', 'This API key is not valid.');
     if (row.revoked_at) throw new ApiError('unauthorized', 'This API key was revoked.');
+    const scopes: Scope[] = JSON.parse(row.scopes);
     c.set('apiKey', {
       id: row.id,
       name: row.name,
       prefix: row.prefix,
-      scopes: JSON.parse(row.scopes),
+      // A token never has more than its key has now.
+      scopes: token ? scopes.filter((s) => token.scopes.includes(s)) : scopes,
       rateLimitPerMinute: row.rate_limit_per_minute,
+      ...(token ? { token: { id: token.tokenId, maxJobs: token.maxJobs } } : {}),
     });
     await next();
   };
