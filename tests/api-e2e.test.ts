@@ -85,6 +85,22 @@ async function runOneJob(url: string) {
 }
 
 describe('the API under wrangler dev, end to end', () => {
+  it('serves /docs with Swagger UI from its own assets (no CDN, works offline)', async () => {
+    const html = await (await fetch(`${server.url}/docs`)).text();
+    expect(html).not.toMatch(/https?:\/\//);
+    const scripts = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(scripts).toEqual([
+      '/docs/assets/swagger-ui-dist/swagger-ui.css',
+      '/docs/assets/swagger-ui-dist/swagger-ui-bundle.js',
+    ]);
+    for (const path of scripts) {
+      const asset = await fetch(`${server.url}${path}`);
+      expect(asset.status, path).toBe(200);
+      expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    }
+    expect((await fetch(`${server.url}/openapi.json`)).status).toBe(200);
+  });
+
   it('takes a job from a client to a runner and back, streaming its progress', async () => {
     const created = await fetch(
       `${server.url}/admin/keys`,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '@sdedge/api/dev-server';
 import { REPO_ROOT } from './helpers.ts';
 
 /** A real `sdedge-runner` process (the compiled bin, plain node) against an API URL. */
@@ -22,20 +22,6 @@ export interface RunnerHealth {
   execution_providers: { requested: string[]; warning: string | null };
   models: { name: string; loaded: boolean; providers?: Record<string, string> }[];
   jobs_in_flight: { id: string }[];
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export async function startRunner(

@@ -169,6 +169,10 @@ export function createApp() {
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  // Swagger UI's files come from the worker's own static assets, not a CDN (see wrangler.toml).
+  app.get(
+    '/docs',
+    swaggerUI({ url: '/openapi.json', baseUrl: '/docs/assets', title: 'sdedge API' }),
+  );
   return app;
 }
