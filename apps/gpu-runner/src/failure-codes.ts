@@ -35,6 +35,7 @@ export const PIPELINE_FAILURES: Record<SdedgeErrorCode, { code: string; retryabl
   model_file_invalid: { code: 'model_unavailable', retryable: true },
   model_unsupported: { code: 'model_unsupported', retryable: false },
   canceled: { code: 'canceled', retryable: false },
+  remote_error: { code: 'runner_error', retryable: true },
 };
 
 /** ONNX Runtime and V8 say "out of memory" in several ways; each is worth a retry elsewhere. */

@@ -35,4 +35,6 @@ export type SdedgeErrorCode =
   | 'invalid_options'
   | 'canceled'
   | 'invalid_schedule'
-  | 'invalid_settings';
+  | 'invalid_settings'
+  /** The CLI's remote mode: the API or the job said no (the API's own code is in the message). */
+  | 'remote_error';

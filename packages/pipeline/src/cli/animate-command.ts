@@ -9,13 +9,15 @@ import { SdedgeError } from '../errors.ts';
 import { decodeImage, encodePng } from '../image/image-codecs.ts';
 import { loadPipeline } from '../node.ts';
 import { defaultModelDir } from './default-model.ts';
+import { remoteAnimate, remoteTarget } from './remote-commands.ts';
 
 /**
  * `sdedge animate settings.json -o out/`: renders a Deforum settings file to
  * out/frame_00000.png ..., out/video.mp4 and out/video.gif. Ctrl-C stops between steps and keeps
  * the frames made so far.
  */
-export async function animateCommand(args: string[]): Promise<void> {
+export async function animateCommand(argv: string[]): Promise<void> {
+  const { target: remote, rest: args } = remoteTarget(argv);
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -27,6 +29,7 @@ export async function animateCommand(args: string[]): Promise<void> {
   });
   if (positionals.length !== 1)
     throw new SdedgeError('invalid_argument', 'animate takes one Deforum settings JSON file.');
+  if (remote) return remoteAnimate(remote, positionals[0] ?? '', values.output, values.model);
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(positionals[0], 'utf8'));

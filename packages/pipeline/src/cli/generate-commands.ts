@@ -6,6 +6,7 @@ import { loadPipeline } from '../node.ts';
 import type { GenerationResult } from '../pipelines/stable-diffusion-pipeline.ts';
 import type { SchedulerName } from '../schedulers/create-scheduler.ts';
 import { defaultModelDir } from './default-model.ts';
+import { type RemoteTarget, remoteGenerate, remoteTarget } from './remote-commands.ts';
 
 const GENERATION_OPTIONS = {
   model: { type: 'string' },
@@ -29,7 +30,8 @@ const GENERATION_OPTIONS = {
 export type GenerationMode = 'txt2img' | 'img2img' | 'inpaint';
 
 /** `sdedge txt2img|img2img|inpaint "prompt" [options]`: generates and writes PNGs. */
-export async function generateCommand(mode: GenerationMode, args: string[]): Promise<void> {
+export async function generateCommand(mode: GenerationMode, argv: string[]): Promise<void> {
+  const { target: remote, rest: args } = remoteTarget(argv);
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -37,6 +39,7 @@ export async function generateCommand(mode: GenerationMode, args: string[]): Pro
   });
   if (positionals.length !== 1)
     throw new SdedgeError('invalid_argument', `${mode} takes exactly one prompt (quote it).`);
+  if (remote) return generateRemotely(remote, mode, positionals[0] ?? '', values);
   const started = performance.now();
   const modelDir = values.model ?? (await defaultModelDir());
   const pipeline = await loadPipeline(modelDir, {
@@ -102,6 +105,50 @@ export async function generateCommand(mode: GenerationMode, args: string[]): Pro
   } finally {
     await pipeline.dispose();
   }
+}
+
+type Flags = ReturnType<
+  typeof parseArgs<{ options: typeof GENERATION_OPTIONS; allowPositionals: true }>
+>['values'];
+
+/** The same flags, run by the API; the flags that only mean something locally are refused. */
+function generateRemotely(
+  remote: RemoteTarget,
+  mode: GenerationMode,
+  prompt: string,
+  values: Flags,
+) {
+  const localOnly = [
+    ['execution-provider', values['execution-provider'] !== undefined],
+    ['clip-skip', values['clip-skip'] !== '1'],
+    ['mask-blur', values['mask-blur'] !== '4'],
+  ].filter(([, given]) => given);
+  if (localOnly.length > 0)
+    throw new SdedgeError(
+      'invalid_argument',
+      `--${localOnly.map(([name]) => name).join(', --')} only work locally (the API does not take them).`,
+    );
+  return remoteGenerate(
+    remote,
+    {
+      mode,
+      prompt,
+      output: [values.output],
+      ...(values.model ? { model: values.model } : {}),
+      negative: values.negative,
+      steps: toNumber(values.steps, 'steps'),
+      cfg: toNumber(values.cfg, 'cfg'),
+      sampler: values.sampler,
+      ...(values.seed !== undefined ? { seed: toNumber(values.seed, 'seed') } : {}),
+      ...(values.width ? { width: toNumber(values.width, 'width') } : {}),
+      ...(values.height ? { height: toNumber(values.height, 'height') } : {}),
+      batch: toNumber(values.batch, 'batch'),
+      ...(values.image ? { image: values.image } : {}),
+      ...(values.mask ? { mask: values.mask } : {}),
+      ...(values.strength !== undefined ? { strength: toNumber(values.strength, 'strength') } : {}),
+    },
+    (n) => outputPaths(values.output, n),
+  );
 }
 
 async function readImage(path: string | undefined, flag: string) {

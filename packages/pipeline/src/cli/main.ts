@@ -16,6 +16,9 @@ Commands:
   make-tiny-model DIR [--variant sd15|sd15-int64|sd2-v|inpaint|fp16] [--seed N]
   tokenize "prompt" --tokenizer DIR      CLIP token ids and weights of a prompt, chunk by chunk
   randn --seed N --shape 1,4,64,64       torch.randn noise for a seed (first values and stats)
+
+Remote: txt2img, img2img, inpaint and animate run on an sdedge API instead of this machine with
+  --api URL (or SDEDGE_API_URL), the key in SDEDGE_API_KEY; --model then names an API model.
 `;
 
 type Command = (args: string[]) => Promise<void>;
