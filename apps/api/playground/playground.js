@@ -16,7 +16,9 @@ setupBrush();
 loadCatalog();
 
 const client = () => new Sdedge({ apiKey: $('key').value.trim(), baseUrl: location.origin });
-const status = (text) => ($('status').textContent = text);
+const status = (text) => {
+  $('status').textContent = text;
+};
 const number = (id) => ($(id).value === '' ? undefined : Number($(id).value));
 
 /** Models from /v1/models (needs the key), samplers from the OpenAPI document. */
@@ -82,9 +84,14 @@ function setupBrush() {
     mask.fill();
     redraw();
   };
-  canvas.addEventListener('pointerdown', (e) => ((down = true), paint(e)));
+  canvas.addEventListener('pointerdown', (event) => {
+    down = true;
+    paint(event);
+  });
   canvas.addEventListener('pointermove', paint);
-  window.addEventListener('pointerup', () => (down = false));
+  window.addEventListener('pointerup', () => {
+    down = false;
+  });
 }
 
 async function generate() {

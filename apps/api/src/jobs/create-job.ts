@@ -53,7 +53,7 @@ export function idempotencyKeyOf(c: Context<AppEnv>): string | undefined {
  * Account (one step), input images to R2, then the Dispatcher's queue. A failure after the
  * reservation refunds it.
  */
-export async function createJob(c: Context<AppEnv>, draft: JobDraft): Promise<Response> {
+export async function createJob(c: Context<AppEnv>, draft: JobDraft) {
   const waitSeconds = preferredWaitSeconds(c.req.header('Prefer'));
   let job = await submitJob(c, draft);
   if (waitSeconds > 0 && !isTerminal(job.status)) {
@@ -122,7 +122,11 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
   return job;
 }
 
-export async function respondWithJob(c: Context<AppEnv>, job: JobRecord, status: 200 | 202 = 200) {
+export async function respondWithJob<S extends 200 | 202 = 200>(
+  c: Context<AppEnv>,
+  job: JobRecord,
+  status: S = 200 as S,
+) {
   const body = await toPublicJob(job, c.env.SIGNING_SECRET);
   if (body.poll_after_seconds !== null) c.header('Retry-After', String(body.poll_after_seconds));
   if (status === 202) c.header('Location', body.urls.get);

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { App, AppEnv } from '../app-env.ts';
+import type { App } from '../app-env.ts';
 import { MODELS } from '../catalog.ts';
 import { accountOf } from '../env.ts';
 import { requireScope } from '../middleware/auth/index.ts';
@@ -64,11 +63,12 @@ const modelsRoute = createRoute({
 });
 
 export function registerAccountRoutes(app: App) {
-  app.openapi(usageRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(usageRoute, async (c) => {
     requireScope(c.get('apiKey'), 'read');
-    const days = Number(c.req.query('days') ?? 30);
+    const { days } = c.req.valid('query');
     return c.json(await accountOf(c.env, c.get('apiKey').id).usage(days));
-  }) as never);
-  app.openapi(modelsRoute, ((c: Context<AppEnv>) =>
-    c.json({ object: 'list' as const, data: MODELS })) as never);
+  });
+  app.openapi(modelsRoute, (c) =>
+    c.json({ object: 'list' as const, data: MODELS.map((m) => ({ ...m, kinds: [...m.kinds] })) }),
+  );
 }

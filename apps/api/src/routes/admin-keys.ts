@@ -7,7 +7,6 @@ import { newId, randomToken, sha256Hex } from '../hashing.ts';
 import { webhookSecretFor } from '../jobs/webhook-signing.ts';
 import { SCOPES } from '../middleware/auth/index.ts';
 import { errorResponses, jsonBody } from '../schemas/common.ts';
-import { validated } from '../validated.ts';
 
 const KeySchema = z
   .object({
@@ -149,13 +148,8 @@ async function keyRow(c: Context<AppEnv>, id: string): Promise<KeyRow> {
 }
 
 export function registerAdminKeyRoutes(app: App) {
-  app.openapi(createKeyRoute, (async (c: Context<AppEnv>) => {
-    const body = validated<{
-      name: string;
-      scopes: string[];
-      rate_limit_per_minute: number;
-      credits: number;
-    }>(c);
+  app.openapi(createKeyRoute, async (c) => {
+    const body = c.req.valid('json');
     const secret = `sk_live_${randomToken(32)}`;
     const id = newId('key');
     const row: KeyRow = {
@@ -191,19 +185,19 @@ export function registerAdminKeyRoutes(app: App) {
       },
       201,
     );
-  }) as never);
+  });
 
-  app.openapi(listKeysRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(listKeysRoute, async (c) => {
     const rows = await c.env.DB.prepare(
       'SELECT id, name, prefix, scopes, rate_limit_per_minute, created_at, revoked_at FROM api_keys ORDER BY created_at',
     ).all<KeyRow>();
     return c.json({ data: rows.results.map(toKey) });
-  }) as never);
+  });
 
-  app.openapi(updateKeyRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(updateKeyRoute, async (c) => {
     const id = c.req.param('id') ?? '';
     const row = await keyRow(c, id);
-    const body = validated<{ name?: string; scopes?: string[]; rate_limit_per_minute?: number }>(c);
+    const body = c.req.valid('json');
     const next = {
       ...row,
       name: body.name ?? row.name,
@@ -216,25 +210,25 @@ export function registerAdminKeyRoutes(app: App) {
       .bind(next.name, next.scopes, next.rate_limit_per_minute, id)
       .run();
     return c.json(toKey(next));
-  }) as never);
+  });
 
-  app.openapi(revokeKeyRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(revokeKeyRoute, async (c) => {
     const id = c.req.param('id') ?? '';
     await keyRow(c, id);
     await c.env.DB.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?')
       .bind(new Date().toISOString(), id)
       .run();
     return c.json(toKey(await keyRow(c, id)));
-  }) as never);
+  });
 
-  app.openapi(grantRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(grantRoute, async (c) => {
     const id = c.req.param('id') ?? '';
     await keyRow(c, id);
-    const body = validated<{ amount: number; grant_id?: string }>(c);
+    const body = c.req.valid('json');
     const balance = await accountOf(c.env, id).grant(
       `grant:${body.grant_id ?? newId('grant')}`,
       body.amount,
     );
     return c.json({ balance });
-  }) as never);
+  });
 }

@@ -129,5 +129,5 @@ async function handle(c: Context<AppEnv>, kind: ImageKind) {
 
 export function registerImageRoutes(app: App) {
   for (const kind of ['txt2img', 'img2img', 'inpaint'] as const)
-    app.openapi(jobRoute(kind), ((c: Context<AppEnv>) => handle(c, kind)) as never);
+    app.openapi(jobRoute(kind), (c) => handle(c as unknown as Context<AppEnv>, kind));
 }

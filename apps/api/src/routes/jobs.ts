@@ -8,7 +8,6 @@ import { JOB_STATUSES, type JobRecord, toPublicJob } from '../jobs/job-record.ts
 import { requireScope } from '../middleware/auth/index.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobListSchema, JobSchema } from '../schemas/job.ts';
-import { validated } from '../validated.ts';
 
 const JobParams = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
 
@@ -106,14 +105,14 @@ function decodeCursor(cursor: string): number {
 }
 
 export function registerJobRoutes(app: App) {
-  app.openapi(getRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(getRoute, async (c) => {
     requireScope(c.get('apiKey'), 'read');
-    return respondWithJob(c, await ownJob(c, c.req.param('id') ?? ''));
-  }) as never);
+    return respondWithJob(c, await ownJob(c, c.req.valid('param').id));
+  });
 
-  app.openapi(listRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(listRoute, async (c) => {
     requireScope(c.get('apiKey'), 'read');
-    const query = validated<{ status?: string; limit: number; cursor?: string }>(c, 'query');
+    const query = c.req.valid('query');
     const before = query.cursor ? decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER;
     const rows = await c.env.DB.prepare(
       `SELECT id, seq FROM jobs WHERE key_id = ? AND seq < ? ${query.status ? 'AND status = ?' : ''}
@@ -132,17 +131,17 @@ export function registerJobRoutes(app: App) {
       has_more: rows.results.length > query.limit,
       next_cursor: rows.results.length > query.limit && last ? encodeCursor(last.seq) : null,
     });
-  }) as never);
+  });
 
-  app.openapi(cancelRoute, (async (c: Context<AppEnv>) => {
-    const job = await ownJob(c, c.req.param('id') ?? '');
+  app.openapi(cancelRoute, async (c) => {
+    const job = await ownJob(c, c.req.valid('param').id);
     requireScope(c.get('apiKey'), job.kind === 'animate' ? 'videos' : 'images');
     return respondWithJob(c, rethrowApiError(await dispatcherOf(c.env).cancel(job.id)));
-  }) as never);
+  });
 
-  app.openapi(eventsRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(eventsRoute, async (c) => {
     requireScope(c.get('apiKey'), 'read');
-    const job = await ownJob(c, c.req.param('id') ?? '');
+    const job = await ownJob(c, c.req.valid('param').id);
     const headers: Record<string, string> = {};
     const lastEventId = c.req.header('Last-Event-ID');
     if (lastEventId) headers['Last-Event-ID'] = lastEventId;
@@ -155,5 +154,5 @@ export function registerJobRoutes(app: App) {
     );
     // A fresh Response: middleware adds headers, and a fetched response's are immutable.
     return new Response(stream.body, { status: stream.status, headers: stream.headers });
-  }) as never);
+  });
 }

@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { App, AppEnv } from '../app-env.ts';
+import type { App } from '../app-env.ts';
 import { DEFAULT_MODEL } from '../catalog.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError } from '../errors.ts';
@@ -92,7 +91,7 @@ function openAiSize(model: string, size: string | undefined) {
 }
 
 export function registerOpenAiRoutes(app: App) {
-  app.openapi(route, (async (c: Context<AppEnv>) => {
+  app.openapi(route, async (c) => {
     requireScope(c.get('apiKey'), 'images');
     const parsed = OpenAiRequest.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) throw validationError(parsed.error);
@@ -150,5 +149,5 @@ export function registerOpenAiRoutes(app: App) {
             }),
           );
     return c.json({ created: Math.floor((job.finishedAt ?? Date.now()) / 1000), data });
-  }) as never);
+  });
 }

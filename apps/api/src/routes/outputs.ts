@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { App, AppEnv } from '../app-env.ts';
+import type { App } from '../app-env.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { outputKey } from '../jobs/output-keys.ts';
@@ -30,7 +29,7 @@ export const isSignedOutputRequest = (url: URL) =>
   url.pathname.startsWith('/v1/outputs/') && url.searchParams.has('signature');
 
 export function registerOutputRoutes(app: App) {
-  app.openapi(outputRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(outputRoute, async (c) => {
     const jobId = c.req.param('job_id') ?? '';
     const name = c.req.param('name') ?? '';
     const url = new URL(c.req.url);
@@ -64,5 +63,5 @@ export function registerOutputRoutes(app: App) {
         etag: object.httpEtag,
       },
     });
-  }) as never);
+  });
 }

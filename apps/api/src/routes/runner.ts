@@ -4,11 +4,10 @@ import type { App, AppEnv } from '../app-env.ts';
 import type { Lease } from '../durable-objects/dispatcher.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
-import { toPublicJob } from '../jobs/job-record.ts';
+import { JOB_KINDS, toPublicJob } from '../jobs/job-record.ts';
 import { uploadKey } from '../jobs/output-keys.ts';
 import { errorResponses, jsonBody } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
-import { validated } from '../validated.ts';
 
 const runner = { tags: ['Runner'], security: [{ runner: [] }] };
 const JobParams = z.object({ id: z.string() });
@@ -19,6 +18,21 @@ const MAX_PREVIEW_CHARS = 'data:image/jpeg;base64,'.length + Math.ceil((16 * 102
 const PREVIEW_DATA_URL = /^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/]*={0,2}$/;
 /** Largest output a runner may upload (a 1000-frame MP4 fits). */
 export const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+const LeaseSchema = z
+  .object({
+    lease_id: z.string(),
+    lease_deadline: z.string(),
+    job: z.object({
+      id: z.string(),
+      kind: z.enum(JOB_KINDS),
+      model: z.string(),
+      attempt: z.int(),
+      input: z.record(z.string(), z.unknown()),
+      input_images: z.array(z.object({ name: z.string(), url: z.string() })),
+    }),
+  })
+  .openapi('Lease');
 
 const leaseRoute = createRoute({
   ...runner,
@@ -38,7 +52,13 @@ const leaseRoute = createRoute({
       }),
     ),
   },
-  responses: { 200: { description: 'Leases (maybe none)' }, ...errorResponses(400, 401) },
+  responses: {
+    200: {
+      description: 'Leases (maybe none)',
+      content: { 'application/json': { schema: z.object({ leases: z.array(LeaseSchema) }) } },
+    },
+    ...errorResponses(400, 401),
+  },
 });
 
 const heartbeatRoute = createRoute({
@@ -48,7 +68,14 @@ const heartbeatRoute = createRoute({
   summary: 'Extend a lease; says whether the job was canceled',
   request: { params: JobParams, body: jsonBody(LeaseBody) },
   responses: {
-    200: { description: '{ canceled, lease_deadline }' },
+    200: {
+      description: 'Whether the job was canceled, and the new deadline',
+      content: {
+        'application/json': {
+          schema: z.object({ canceled: z.boolean(), lease_deadline: z.string().nullable() }),
+        },
+      },
+    },
     ...errorResponses(400, 401, 404, 409),
   },
 });
@@ -83,7 +110,13 @@ const eventsRoute = createRoute({
       }),
     ),
   },
-  responses: { 200: { description: '{ canceled }' }, ...errorResponses(400, 401, 404, 409) },
+  responses: {
+    200: {
+      description: 'Whether the job was canceled',
+      content: { 'application/json': { schema: z.object({ canceled: z.boolean() }) } },
+    },
+    ...errorResponses(400, 401, 404, 409),
+  },
 });
 
 const uploadRoute = createRoute({
@@ -92,7 +125,13 @@ const uploadRoute = createRoute({
   path: '/runner/v1/jobs/{id}/outputs/{name}',
   summary: 'Upload an output to R2 (the body is the bytes)',
   request: { params: z.object({ id: z.string(), name: z.string() }), query: LeaseBody },
-  responses: { 201: { description: 'Stored' }, ...errorResponses(400, 401, 404, 409, 413) },
+  responses: {
+    201: {
+      description: 'Stored',
+      content: { 'application/json': { schema: z.object({ name: z.string(), size: z.int() }) } },
+    },
+    ...errorResponses(400, 401, 404, 409, 413),
+  },
 });
 
 const inputRoute = createRoute({
@@ -192,14 +231,8 @@ function leaseView(c: Context<AppEnv>, lease: Lease) {
 export function registerRunnerRoutes(app: App) {
   const dispatcher = (c: Context<AppEnv>) => dispatcherOf(c.env);
 
-  app.openapi(leaseRoute, (async (c: Context<AppEnv>) => {
-    const body = validated<{
-      runner_id: string;
-      models: string[];
-      capacity: number;
-      wait_seconds: number;
-      lease_seconds: number;
-    }>(c);
+  app.openapi(leaseRoute, async (c) => {
+    const body = c.req.valid('json');
     const leases = await dispatcher(c).lease({
       runnerId: body.runner_id,
       models: body.models,
@@ -208,78 +241,58 @@ export function registerRunnerRoutes(app: App) {
       leaseSeconds: body.lease_seconds,
     });
     return c.json({ leases: leases.map((l) => leaseView(c, l)) });
-  }) as never);
+  });
 
-  app.openapi(heartbeatRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(heartbeatRoute, async (c) => {
     const result = rethrowApiError(
-      await dispatcher(c).heartbeat(
-        c.req.param('id') ?? '',
-        validated<{ lease_id: string }>(c).lease_id,
-      ),
+      await dispatcher(c).heartbeat(c.req.valid('param').id, c.req.valid('json').lease_id),
     );
     return c.json({
       canceled: result.canceled,
       lease_deadline: result.canceled ? null : new Date(result.leaseDeadline).toISOString(),
     });
-  }) as never);
+  });
 
-  app.openapi(eventsRoute, (async (c: Context<AppEnv>) => {
-    const body = validated<{
-      lease_id: string;
-      events: Parameters<ReturnType<typeof dispatcherOf>['reportEvents']>[2];
-    }>(c);
+  app.openapi(eventsRoute, async (c) => {
+    const body = c.req.valid('json');
     return c.json(
       rethrowApiError(
-        await dispatcher(c).reportEvents(c.req.param('id') ?? '', body.lease_id, body.events),
+        await dispatcher(c).reportEvents(c.req.valid('param').id, body.lease_id, body.events),
       ),
     );
-  }) as never);
+  });
 
-  app.openapi(uploadRoute, (async (c: Context<AppEnv>) => {
-    const id = c.req.param('id') ?? '';
-    const name = c.req.param('name') ?? '';
+  app.openapi(uploadRoute, async (c) => {
+    const id = c.req.valid('param').id;
+    const name = c.req.valid('param').name;
     if (!NAME.test(name))
       throw new ApiError(
         'invalid_request',
         'Output names are 1-64 letters, digits, ".", "_" or "-".',
         { param: 'name' },
       );
-    rethrowApiError(
-      await dispatcher(c).checkLease(id, validated<{ lease_id: string }>(c, 'query').lease_id),
-    );
-    const leaseId = validated<{ lease_id: string }>(c, 'query').lease_id;
+    rethrowApiError(await dispatcher(c).checkLease(id, c.req.valid('query').lease_id));
+    const leaseId = c.req.valid('query').lease_id;
     const bytes = await c.req.arrayBuffer(); // bounded by the /runner/* body limit (app.ts)
     await c.env.BLOBS.put(uploadKey(id, leaseId, name), bytes, {
       httpMetadata: { contentType: c.req.header('content-type') ?? 'application/octet-stream' },
     });
     return c.json({ name, size: bytes.byteLength }, 201);
-  }) as never);
+  });
 
-  app.openapi(inputRoute, (async (c: Context<AppEnv>) => {
-    const id = c.req.param('id') ?? '';
-    rethrowApiError(
-      await dispatcher(c).checkLease(id, validated<{ lease_id: string }>(c, 'query').lease_id),
-    );
-    const object = await c.env.BLOBS.get(`inputs/${id}/${c.req.param('name') ?? ''}`);
+  app.openapi(inputRoute, async (c) => {
+    const id = c.req.valid('param').id;
+    rethrowApiError(await dispatcher(c).checkLease(id, c.req.valid('query').lease_id));
+    const object = await c.env.BLOBS.get(`inputs/${id}/${c.req.valid('param').name}`);
     if (!object) throw new ApiError('not_found', 'No such input.');
     return new Response(object.body, {
       headers: { 'content-type': object.httpMetadata?.contentType ?? 'application/octet-stream' },
     });
-  }) as never);
+  });
 
-  app.openapi(completeRoute, (async (c: Context<AppEnv>) => {
-    const id = c.req.param('id') ?? '';
-    const body = validated<{
-      lease_id: string;
-      runner_seconds: number;
-      outputs: {
-        name: string;
-        seed: number;
-        width: number;
-        height: number;
-        content_type: string;
-      }[];
-    }>(c);
+  app.openapi(completeRoute, async (c) => {
+    const id = c.req.valid('param').id;
+    const body = c.req.valid('json');
     for (const output of body.outputs)
       if (!(await c.env.BLOBS.head(uploadKey(id, body.lease_id, output.name))))
         throw new ApiError(
@@ -296,28 +309,19 @@ export function registerRunnerRoutes(app: App) {
       }),
     );
     return c.json(await toPublicJob(job, c.env.SIGNING_SECRET));
-  }) as never);
+  });
 
-  app.openapi(releaseRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(releaseRoute, async (c) => {
     const job = rethrowApiError(
-      await dispatcher(c).release(
-        c.req.param('id') ?? '',
-        validated<{ lease_id: string }>(c).lease_id,
-      ),
+      await dispatcher(c).release(c.req.valid('param').id, c.req.valid('json').lease_id),
     );
     return c.json(await toPublicJob(job, c.env.SIGNING_SECRET));
-  }) as never);
+  });
 
-  app.openapi(failRoute, (async (c: Context<AppEnv>) => {
-    const body = validated<{
-      lease_id: string;
-      code: string;
-      message: string;
-      retryable: boolean;
-      runner_seconds?: number;
-    }>(c);
+  app.openapi(failRoute, async (c) => {
+    const body = c.req.valid('json');
     const job = rethrowApiError(
-      await dispatcher(c).fail(c.req.param('id') ?? '', body.lease_id, {
+      await dispatcher(c).fail(c.req.valid('param').id, body.lease_id, {
         code: body.code,
         message: body.message,
         retryable: body.retryable,
@@ -325,5 +329,5 @@ export function registerRunnerRoutes(app: App) {
       }),
     );
     return c.json(await toPublicJob(job, c.env.SIGNING_SECRET));
-  }) as never);
+  });
 }

@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { App, AppEnv } from '../app-env.ts';
+import type { App } from '../app-env.ts';
 import { createJob } from '../jobs/create-job.ts';
 import { resolveModelSize } from '../jobs/resolve-model-size.ts';
 import { requireScope } from '../middleware/auth/index.ts';
@@ -8,7 +7,6 @@ import { videoCost } from '../pricing.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
 import { AnimateRequest } from '../schemas/video-jobs.ts';
-import { validated } from '../validated.ts';
 
 const animateRoute = createRoute({
   method: 'post',
@@ -38,9 +36,9 @@ function firstScheduleValue(schedule: string): number {
 }
 
 export function registerVideoRoutes(app: App) {
-  app.openapi(animateRoute, (async (c: Context<AppEnv>) => {
+  app.openapi(animateRoute, async (c) => {
     requireScope(c.get('apiKey'), 'videos');
-    const request = validated<typeof AnimateRequest._output>(c);
+    const request = c.req.valid('json');
     const { width, height } = resolveModelSize('animate', {
       model: request.model,
       width: request.settings.W,
@@ -63,5 +61,5 @@ export function registerVideoRoutes(app: App) {
       }),
       webhook: request.webhook ?? null,
     });
-  }) as never);
+  });
 }

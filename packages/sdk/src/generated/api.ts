@@ -440,12 +440,16 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description { canceled } */
+                /** @description Whether the job was canceled */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            canceled: boolean;
+                        };
+                    };
                 };
                 /** @description Error */
                 400: {
@@ -603,12 +607,17 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description { canceled, lease_deadline } */
+                /** @description Whether the job was canceled, and the new deadline */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            canceled: boolean;
+                            lease_deadline: string | null;
+                        };
+                    };
                 };
                 /** @description Error */
                 400: {
@@ -748,7 +757,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            name: string;
+                            size: number;
+                        };
+                    };
                 };
                 /** @description Error */
                 400: {
@@ -924,7 +938,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            leases: components["schemas"]["Lease"][];
+                        };
+                    };
                 };
                 /** @description Error */
                 400: {
@@ -2258,6 +2276,24 @@ export interface components {
             next_cursor: string | null;
             /** @enum {string} */
             object: "list";
+        };
+        Lease: {
+            job: {
+                attempt: number;
+                id: string;
+                input: {
+                    [key: string]: unknown;
+                };
+                input_images: {
+                    name: string;
+                    url: string;
+                }[];
+                /** @enum {string} */
+                kind: "txt2img" | "img2img" | "inpaint" | "animate";
+                model: string;
+            };
+            lease_deadline: string;
+            lease_id: string;
         };
         OpenAiImageRequest: {
             /** @default sdedge-micro */
