@@ -16,6 +16,11 @@ if (!hasChromium)
   );
 const shots = process.env.SDEDGE_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'sdedge-shots-'));
 
+/** What the page functions below touch (this file is type-checked without the DOM library). */
+interface PageGlobals {
+  document: { getElementById(id: string): { width: number; textContent: string | null } | null };
+}
+
 let server: DevServer;
 let runner: RunnerProcess;
 let browser: Browser;
@@ -66,14 +71,17 @@ describe.skipIf(!hasChromium)('the playground in a headless browser', () => {
     expect(await page.textContent('figcaption')).toMatch(
       /Seed: 3, Size: 64x64, Model: sdedge-micro/,
     );
-    const width = await page.$eval('img.result', (img) => (img as HTMLImageElement).naturalWidth);
+    const width = await page.$eval(
+      'img.result',
+      (img) => (img as unknown as { naturalWidth: number }).naturalWidth,
+    );
     expect(width).toBe(64);
     await page.screenshot({ path: join(shots, 'playground.png') });
 
     // Inpaint: the result as the init image, a stroke of the brush, generate again.
     const png = await page.$eval('img.result', async (img) => {
       const bytes = new Uint8Array(
-        await (await fetch((img as HTMLImageElement).src)).arrayBuffer(),
+        await (await fetch((img as unknown as { src: string }).src)).arrayBuffer(),
       );
       return Array.from(bytes);
     });
@@ -82,7 +90,7 @@ describe.skipIf(!hasChromium)('the playground in a headless browser', () => {
     await page.selectOption('#mode', 'inpaint');
     await page.setInputFiles('#image', file);
     await page.waitForFunction(
-      () => (document.getElementById('canvas') as HTMLCanvasElement).width === 64,
+      () => (globalThis as unknown as PageGlobals).document.getElementById('canvas')?.width === 64,
     );
     const box = await page.locator('#canvas').boundingBox();
     if (!box) throw new Error('no canvas');
@@ -93,7 +101,11 @@ describe.skipIf(!hasChromium)('the playground in a headless browser', () => {
     await page.fill('#prompt', 'a blue circle in the top left on a white background');
     await page.click('#go');
     await page.waitForFunction(
-      () => /Done: job/.test(document.getElementById('status')?.textContent ?? ''),
+      () =>
+        /Done: job/.test(
+          (globalThis as unknown as PageGlobals).document.getElementById('status')?.textContent ??
+            '',
+        ),
       null,
       { timeout: 60_000 },
     );
