@@ -7,7 +7,7 @@ import { decodeImage } from '@sdedge/pipeline/node';
 import { analyzeScene } from '@sdedge/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './helpers.ts';
-import { type RunnerProcess, startRunner } from './runner-process.ts';
+import { createApiKey, type RunnerProcess, startRunner } from './runner-process.ts';
 
 // `sdedge ... --api URL`: the same CLI, run by the API (under wrangler dev) and a real runner.
 let server: DevServer;
@@ -21,12 +21,7 @@ const vocabulary = JSON.parse(
 beforeAll(async () => {
   server = await startDevServer();
   runner = await startRunner(server.url);
-  const res = await fetch(`${server.url}/admin/keys`, {
-    method: 'POST',
-    headers: { Authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'cli', credits: 1000, rate_limit_per_minute: 10_000 }),
-  });
-  key = ((await res.json()) as { key: string }).key;
+  key = (await createApiKey(server.url, { name: 'cli' })).key;
 }, 120_000);
 afterAll(async () => {
   await runner?.kill('SIGTERM');

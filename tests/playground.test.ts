@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type DevServer, startDevServer } from '@sdedge/api/dev-server';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunnerProcess, startRunner } from './runner-process.ts';
+import { createApiKey, type RunnerProcess, startRunner } from './runner-process.ts';
 
 // The playground page and /docs in real headless Chromium (Debian's, driven by playwright-core),
 // against the API under wrangler dev and a real runner. SDEDGE_SCREENSHOT_DIR keeps screenshots.
@@ -30,12 +30,7 @@ describe.skipIf(!hasChromium)('the playground in a headless browser', () => {
   beforeAll(async () => {
     server = await startDevServer();
     runner = await startRunner(server.url);
-    const res = await fetch(`${server.url}/admin/keys`, {
-      method: 'POST',
-      headers: { Authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'playground', credits: 1000, rate_limit_per_minute: 10_000 }),
-    });
-    key = ((await res.json()) as { key: string }).key;
+    key = (await createApiKey(server.url, { name: 'playground' })).key;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [

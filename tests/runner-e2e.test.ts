@@ -7,7 +7,7 @@ import { decodeImage, encodePng } from '@sdedge/pipeline/node';
 import { analyzeScene } from '@sdedge/pipeline/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './helpers.ts';
-import { type RunnerProcess, startRunner, waitFor } from './runner-process.ts';
+import { createApiKey, type RunnerProcess, startRunner, waitFor } from './runner-process.ts';
 
 // The API under `wrangler dev` and real `sdedge-runner` processes (the compiled bin under plain
 // node, sdedge-micro on the CPU), talking real HTTP.
@@ -44,14 +44,8 @@ afterEach(async () => {
 });
 afterAll(() => server?.stop());
 
-async function newKey(credits: number): Promise<string> {
-  const res = await call(
-    '/admin/keys',
-    { name: 'runner-e2e', credits, rate_limit_per_minute: 100_000 },
-    'dev-admin-token',
-  );
-  return ((await res.json()) as { key: string }).key;
-}
+const newKey = async (credits: number) =>
+  (await createApiKey(server.url, { name: 'runner-e2e', credits })).key;
 
 function call(path: string, body?: unknown, token = key) {
   return fetch(`${server.url}${path}`, {

@@ -88,6 +88,24 @@ export async function startRunner(
   return runner;
 }
 
+/**
+ * Makes an API key through the admin route of the API at `apiUrl` (the dev admin token), with
+ * a high rate limit so tests that poll are not throttled unless they ask to be.
+ */
+export async function createApiKey(
+  apiUrl: string,
+  body: Record<string, unknown> = {},
+): Promise<{ id: string; key: string; webhook_secret: string }> {
+  const res = await fetch(`${apiUrl}/admin/keys`, {
+    method: 'POST',
+    headers: { Authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'e2e', credits: 1000, rate_limit_per_minute: 100_000, ...body }),
+  });
+  if (res.status !== 201)
+    throw new Error(`creating a key failed: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<{ id: string; key: string; webhook_secret: string }>;
+}
+
 /** Polls `read` until `done` holds (or throws after `ms`, with the last value). */
 export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000) {
   const deadline = Date.now() + ms;

@@ -22,7 +22,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderApiTypes } from '../packages/sdk/scripts/render-api-types.ts';
 import { REPO_ROOT } from './helpers.ts';
-import { type RunnerProcess, startRunner, waitFor } from './runner-process.ts';
+import { createApiKey, type RunnerProcess, startRunner, waitFor } from './runner-process.ts';
 
 // The SDK (its compiled package, as users import it) against the API under wrangler dev with a
 // real runner process. Faults are injected by wrapping fetch around real HTTP.
@@ -40,14 +40,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function newKey(body: Record<string, unknown>) {
-  const res = await fetch(`${server.url}/admin/keys`, {
-    method: 'POST',
-    headers: { Authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'sdk-e2e', rate_limit_per_minute: 100_000, ...body }),
-  });
-  return (await res.json()) as { key: string; webhook_secret: string };
-}
+const newKey = (body: Record<string, unknown>) =>
+  createApiKey(server.url, { name: 'sdk-e2e', ...body });
 
 const client = (options: ConstructorParameters<typeof Sdedge>[0] = {}) =>
   new Sdedge({ apiKey: key.key, baseUrl: server.url, ...options });

@@ -45,6 +45,13 @@ export function readConfig(env: Env = process.env): RunnerConfig {
       'SDEDGE_RUNNER_TOKEN',
       `the development token is accepted only for local API URLs, not ${apiUrl}; set the deployment's runner token.`,
     );
+  const maxLoadedModels = readInt(env, 'SDEDGE_MAX_LOADED_MODELS', 2, 1, 64);
+  const preload = readList(env, 'SDEDGE_PRELOAD');
+  if (preload && preload.length > maxLoadedModels)
+    throw new ConfigError(
+      'SDEDGE_PRELOAD',
+      `names ${preload.length} models but SDEDGE_MAX_LOADED_MODELS keeps ${maxLoadedModels} loaded.`,
+    );
   return {
     apiUrl,
     runnerToken,
@@ -56,8 +63,8 @@ export function readConfig(env: Env = process.env): RunnerConfig {
     graceSeconds: readInt(env, 'SDEDGE_GRACE_SECONDS', 30, 0, 3600),
     leaseSeconds: readInt(env, 'SDEDGE_LEASE_SECONDS', 60, 2, 600),
     pollSeconds: readInt(env, 'SDEDGE_POLL_SECONDS', 20, 0, 30),
-    maxLoadedModels: readInt(env, 'SDEDGE_MAX_LOADED_MODELS', 2, 1, 64),
-    preload: readList(env, 'SDEDGE_PRELOAD'),
+    maxLoadedModels,
+    preload,
     previewEvery: readInt(env, 'SDEDGE_PREVIEW_EVERY', 5, 0, 1000),
   };
 }

@@ -5,7 +5,7 @@
  * leasing, finish the jobs in hand within SDEDGE_GRACE_SECONDS, exit 0.
  */
 import type { AddressInfo } from 'node:net';
-import { ConfigError, readConfig } from './config.ts';
+import { readConfig } from './config.ts';
 import { startHealthServer } from './health-server.ts';
 import { Runner } from './runner.ts';
 
@@ -16,11 +16,9 @@ export async function main(): Promise<number> {
     config = readConfig();
     runner = new Runner(config);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof Error) {
-      console.error(`sdedge-runner: ${error.message}`);
-      return 2;
-    }
-    throw error;
+    // ConfigError names the variable; a missing SDEDGE_MODELS_DIR says so too.
+    console.error(`sdedge-runner: ${(error as Error).message}`);
+    return 2;
   }
   const server = await startHealthServer(runner, config.port);
   const { port } = server.address() as AddressInfo;

@@ -137,6 +137,7 @@ async function renderImages(
   ctx: JobContext,
 ): Promise<Output[]> {
   const { job } = lease;
+  let steps = 0;
   const options = {
     ...imageJobOptions(job),
     signal,
@@ -151,6 +152,7 @@ async function renderImages(
       preview?: RgbImage;
     }) => {
       ctx.metrics.steps.inc();
+      steps++;
       const event: ProgressEvent = { type: 'progress', step, total_steps: totalSteps };
       if (preview) event.preview = previewDataUrl(preview);
       reporter.report(event);
@@ -168,7 +170,6 @@ async function renderImages(
       image: requireImage(images, 'init_image'),
       mask: requireImage(images, 'mask_image'),
     });
-  const steps = (options.steps ?? 20) * result.images.length;
   ctx.metrics.stepsPerSecond.set(
     { model: job.model },
     steps / ((performance.now() - started) / 1000),

@@ -1,43 +1,25 @@
+import type { components, paths } from '@sdedge/sdk';
+
 /**
  * The API's runner protocol (`/runner/v1/*`) over fetch: lease (long poll), heartbeat, events,
  * inputs, uploads, complete and fail. A 409 (`lease_lost`, `job_finished`) becomes
  * LeaseLostError: the job is no longer ours and nothing more may be sent for it.
  */
 
-export type JobKind = 'txt2img' | 'img2img' | 'inpaint' | 'animate';
-
-export interface LeasedJob {
-  id: string;
-  kind: JobKind;
-  model: string;
-  attempt: number;
-  input: Record<string, unknown>;
-  input_images: { name: string; url: string }[];
+// The runner protocol's shapes, from the API's OpenAPI document (the SDK's generated types),
+// so the runner and the routes cannot drift apart.
+type JsonBody<P extends keyof paths> = paths[P] extends {
+  post: { requestBody: { content: { 'application/json': infer B } } };
 }
+  ? B
+  : never;
 
-export interface Lease {
-  lease_id: string;
-  lease_deadline: string;
-  job: LeasedJob;
-}
-
-export interface ProgressEvent {
-  type: 'progress';
-  step: number;
-  total_steps: number;
-  frame?: number;
-  frames?: number;
-  /** A small JPEG as a data: URL. */
-  preview?: string;
-}
-
-export interface OutputRecord {
-  name: string;
-  seed: number;
-  width: number;
-  height: number;
-  content_type: string;
-}
+export type Lease = components['schemas']['Lease'];
+export type LeasedJob = Lease['job'];
+export type JobKind = LeasedJob['kind'];
+/** A step's progress; `preview` is a small JPEG as a data: URL. */
+export type ProgressEvent = JsonBody<'/runner/v1/jobs/{id}/events'>['events'][number];
+export type OutputRecord = JsonBody<'/runner/v1/jobs/{id}/complete'>['outputs'][number];
 
 export class LeaseLostError extends Error {
   constructor(

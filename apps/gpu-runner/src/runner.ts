@@ -45,7 +45,9 @@ export class Runner {
 
   /** Loads and warms the preloaded models (one short txt2img each), so /healthz means ready. */
   async warmUp(): Promise<void> {
-    const names = (this.config.preload ?? this.cache.names).slice(0, this.config.maxLoadedModels);
+    // Without SDEDGE_PRELOAD: as many of the models served as the cache keeps (config checks
+    // that an explicit list fits).
+    const names = this.config.preload ?? this.cache.names.slice(0, this.config.maxLoadedModels);
     for (const name of names) {
       if (!this.cache.names.includes(name))
         throw new Error(

@@ -67,3 +67,12 @@ describe('readConfig', () => {
     );
   });
 });
+
+describe('SDEDGE_PRELOAD', () => {
+  it('refuses more models than SDEDGE_MAX_LOADED_MODELS keeps, instead of dropping some', () => {
+    expect(() => readConfig({ SDEDGE_PRELOAD: 'a,b,c', SDEDGE_MAX_LOADED_MODELS: '2' })).toThrow(
+      /^SDEDGE_PRELOAD: names 3 models/,
+    );
+    expect(readConfig({ SDEDGE_PRELOAD: 'a,b' }).preload).toEqual(['a', 'b']);
+  });
+});

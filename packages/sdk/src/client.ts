@@ -78,24 +78,22 @@ export interface VideoResult {
   video: OutputFile;
 }
 
-const KNOWN_OPTIONS = new Set([
+// The options each method reads; any other is refused (the API would drop it unread).
+const JOB_OPTIONS = [
   'onProgress',
   'signal',
   'timeout',
   'webhook',
   'idempotencyKey',
   'stream',
-  'negativePrompt',
   'model',
-  'width',
-  'height',
-  'steps',
-  'guidanceScale',
-  'sampler',
-  'seed',
-  'n',
-  'strength',
+];
+const TXT2IMG_OPTIONS = new Set([
+  ...JOB_OPTIONS,
+  ...['negativePrompt', 'width', 'height', 'steps', 'guidanceScale', 'sampler', 'seed', 'n'],
 ]);
+const IMG2IMG_OPTIONS = new Set([...TXT2IMG_OPTIONS, 'strength']);
+const ANIMATE_OPTIONS = new Set(JOB_OPTIONS);
 
 /**
  * The sdedge client. Every job method creates the job, waits for it (streaming its events,
@@ -139,7 +137,11 @@ export class Sdedge {
   }
 
   async txt2img(prompt: string, options: ImageOptions = {}): Promise<ImagesResult> {
-    return this.images('/v1/images/txt2img', { prompt, ...imageFields(options) }, options);
+    return this.images(
+      '/v1/images/txt2img',
+      { prompt, ...imageFields(options, TXT2IMG_OPTIONS, 'txt2img') },
+      options,
+    );
   }
 
   async img2img(
@@ -150,7 +152,7 @@ export class Sdedge {
     const init_image = await toImageData(image, 'image', this.fetcher);
     return this.images(
       '/v1/images/img2img',
-      { prompt, init_image, ...imageFields(options) },
+      { prompt, init_image, ...imageFields(options, IMG2IMG_OPTIONS, 'img2img') },
       options,
     );
   }
@@ -168,7 +170,7 @@ export class Sdedge {
     ]);
     return this.images(
       '/v1/images/inpaint',
-      { prompt, init_image, mask_image, ...imageFields(options) },
+      { prompt, init_image, mask_image, ...imageFields(options, IMG2IMG_OPTIONS, 'inpaint') },
       options,
     );
   }
@@ -178,7 +180,7 @@ export class Sdedge {
     settings: DeforumSettings | Record<string, unknown>,
     options: JobCallOptions & { model?: string } = {},
   ): Promise<VideoResult> {
-    checkOptions(options);
+    checkOptions(options, ANIMATE_OPTIONS, 'animate');
     const body = {
       settings,
       ...(options.model ? { model: options.model } : {}),
@@ -253,8 +255,12 @@ export class Sdedge {
 }
 
 /** Options to API fields; an option the SDK does not know is refused, never ignored. */
-function imageFields(options: Img2ImgOptions): Record<string, unknown> {
-  checkOptions(options);
+function imageFields(
+  options: Img2ImgOptions,
+  allowed: Set<string>,
+  method: string,
+): Record<string, unknown> {
+  checkOptions(options, allowed, method);
   const fields: Record<string, unknown> = {
     negative_prompt: options.negativePrompt,
     model: options.model,
@@ -271,7 +277,8 @@ function imageFields(options: Img2ImgOptions): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
-function checkOptions(options: object) {
-  const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
-  if (unknown.length > 0) throw new SdedgeError(`Unknown options: ${unknown.join(', ')}.`);
+function checkOptions(options: object, allowed: Set<string>, method: string) {
+  const unknown = Object.keys(options).filter((k) => !allowed.has(k));
+  if (unknown.length > 0)
+    throw new SdedgeError(`Unknown options for ${method}: ${unknown.join(', ')}.`);
 }

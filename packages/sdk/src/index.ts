@@ -25,6 +25,8 @@ export {
   ValidationError,
   WebhookVerificationError,
 } from './errors.ts';
+/** The whole generated contract (public and runner routes), for code that speaks the protocol. */
+export type { components, paths } from './generated/api.ts';
 export type { RetryInfo } from './http.ts';
 export type { ImageInput } from './image-input.ts';
 export type { Jobs, Progress, Timeout, WaitOptions } from './jobs.ts';

@@ -128,7 +128,16 @@ describe('errors', () => {
 
   it('refuses an option it does not know instead of ignoring it', async () => {
     const sd = new Sdedge({ apiKey: 'sk', fetch: scripted([]).fetch });
-    await expect(sd.txt2img('x', { loras: [] } as never)).rejects.toThrow(/Unknown options: loras/);
+    await expect(sd.txt2img('x', { loras: [] } as never)).rejects.toThrow(
+      /Unknown options for txt2img: loras/,
+    );
+    // strength means nothing to txt2img or a video: refused there, not sent and dropped.
+    await expect(sd.txt2img('x', { strength: 0.5 } as never)).rejects.toThrow(
+      /for txt2img: strength/,
+    );
+    await expect(sd.animate({ prompts: { 0: 'x' } }, { steps: 3 } as never)).rejects.toThrow(
+      /for animate: steps/,
+    );
     expect(() => new Sdedge({ apiKey: '' })).toThrow(/No API key/);
   });
 });
