@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { type DevServer, startDevServer } from '@sdedge/api/dev-server';
 import { decodeImage, encodePng } from '@sdedge/pipeline/node';
 import {
@@ -372,4 +374,72 @@ describe('the SDK against the API and a runner', () => {
       receiver.close();
     }
   });
+});
+
+describe("the SDK README's examples", () => {
+  // Each ```js block of packages/sdk/README.md, run as written by plain node in a folder where
+  // @sdedge/sdk resolves to the built package, with photo.png and mask.png beside it.
+  const readme = readFileSync(join(REPO_ROOT, 'packages/sdk/README.md'), 'utf8');
+  const examples = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+
+  it('has an example for every job method, jobs.*, usage, models, tokens and webhooks', () => {
+    const all = examples.join('\n');
+    for (const call of [
+      'sd.txt2img(',
+      'sd.img2img(',
+      'sd.inpaint(',
+      'sd.animate(',
+      'sd.generations(',
+      'sd.jobs.create(',
+      'sd.jobs.stream(',
+      'sd.jobs.wait(',
+      'sd.jobs.list(',
+      'sd.jobs.cancel(',
+      'sd.usage()',
+      'sd.models()',
+      'sd.tokens.create(',
+      'sd.webhooks.verify(',
+    ])
+      expect(all, call).toContain(call);
+  });
+
+  it.each(
+    examples.map((code, i) => [
+      i + 1,
+      code.split('\n').find((l) => l.startsWith('//') || l.startsWith('const')),
+      code,
+    ]),
+  )(
+    'example %i (%s) runs and exits 0',
+    async (_n, _first, code) => {
+      const dir = mkdtempSync(join(tmpdir(), 'sdk-readme-'));
+      mkdirSync(join(dir, 'node_modules/@sdedge'), { recursive: true });
+      symlinkSync(join(REPO_ROOT, 'packages/sdk'), join(dir, 'node_modules/@sdedge/sdk'));
+      const square = (inside: number[], outside: number[]) =>
+        encodePng({
+          width: 64,
+          height: 64,
+          data: Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => {
+            const p = Math.floor(i / 3);
+            const isInside = p % 64 >= 16 && p % 64 < 48 && p >= 16 * 64 && p < 48 * 64;
+            return (isInside ? inside : outside)[i % 3] as number;
+          }),
+        });
+      writeFileSync(join(dir, 'photo.png'), square([0, 0, 255], [255, 255, 255]));
+      writeFileSync(join(dir, 'mask.png'), square([255, 255, 255], [0, 0, 0]));
+      writeFileSync(join(dir, 'example.mjs'), code as string);
+      const run = await promisify(execFile)(process.execPath, ['example.mjs'], {
+        cwd: dir,
+        timeout: 240_000,
+        env: {
+          ...process.env,
+          SDEDGE_API_KEY: key.key,
+          SDEDGE_API_URL: server.url,
+          SDEDGE_WEBHOOK_SECRET: key.webhook_secret,
+        },
+      });
+      expect(run.stdout.length).toBeGreaterThan(0);
+    },
+    300_000,
+  );
 });

@@ -19,7 +19,7 @@ function scripted(answers: (() => Response | Promise<Response>)[]) {
     await request.arrayBuffer(); // as a real fetch does: ky waits for its body to be read
     const next = answers.shift();
     if (!next) throw new Error('no more answers');
-    return next();
+    return await next(); // awaited: workerd reports a returned rejected promise as unhandled
   };
   return { fetch: fetch as typeof globalThis.fetch, calls };
 }
