@@ -12,7 +12,11 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: '../../wrangler.toml' },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations },
+          // Webhook host names are resolved by the receiver's DNS-over-HTTPS stand-in.
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            WEBHOOK_DNS_RESOLVER: 'https://dns.test/dns-query',
+          },
           outboundService: webhookReceiver,
         },
       }),

@@ -267,3 +267,96 @@ describe('webhooks', () => {
     expect(await deliveries(path)).toHaveLength(7);
   });
 });
+
+describe('webhook safety and fairness', () => {
+  it.each([
+    'http://127.0.0.1/hook',
+    'http://2130706433/hook',
+    'http://[::1]/hook',
+    'http://localhost/hook',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://10.0.0.1/hook',
+    'https://user:pw@example.com/hook',
+    `https://example.com/${'a'.repeat(3 * 1024 * 1024)}`,
+  ])('refuses a job whose webhook is %.60s (400, before any credit is reserved)', async (url) => {
+    const key = await createKey({ credits: 1000 });
+    const res = await txt2img(key, { webhook: { url } });
+    expect(res.status, await res.clone().text()).toBe(400);
+    const body = (await res.json()) as { error: { code: string; param?: string } };
+    expect(['unsafe_webhook_url', 'invalid_request']).toContain(body.error.code);
+    expect(body.error.param).toBe('webhook.url');
+    const usage = (await (await api(key, '/v1/usage')).json()) as { balance: number };
+    expect(usage.balance).toBe(1000);
+  });
+
+  it('checks again at delivery: a name that resolves to loopback, and a redirect, are not followed', async () => {
+    const key = await createKey();
+    const rebind = `/hook-${crypto.randomUUID()}`;
+    const redirect = `/redirect-${crypto.randomUUID()}`;
+    const jobs: string[] = [];
+    for (const url of [`https://rebind.webhooks.test${rebind}`, `https://webhooks.test${redirect}`])
+      jobs.push(
+        (
+          (await (await txt2img(key, { webhook: { url, events: ['canceled'] } })).json()) as {
+            id: string;
+          }
+        ).id,
+      );
+    for (const id of jobs) await api(key, `/v1/jobs/${id}/cancel`, { method: 'POST' });
+    const rows = async () =>
+      runInDurableObject(dispatcherStub(), (_d: Dispatcher, state) =>
+        state.storage.sql
+          .exec(
+            `SELECT job_id, status, last_error FROM deliveries WHERE job_id IN (?, ?) ORDER BY job_id = ? DESC`,
+            jobs[0],
+            jobs[1],
+            jobs[0],
+          )
+          .toArray(),
+      );
+    for (let i = 0; i < 100; i++) {
+      const now = await rows();
+      if (now.every((r) => r.last_error !== null)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const [rebound, redirected] = await rows();
+    // The rebinding name was never sent to; the refusal is final (no retries).
+    expect(await deliveries(rebind)).toHaveLength(0);
+    expect(rebound).toMatchObject({ status: 'failed' });
+    expect(String(rebound?.last_error)).toMatch(/resolves to 127\.0\.0\.1.*loopback/);
+    // The redirect was answered once and not followed (the receiver logs no second request).
+    expect(await deliveries(redirect)).toHaveLength(1);
+    expect(String(redirected?.last_error)).toMatch(/HTTP 302/);
+    expect(
+      (await fetch('http://webhooks.test/__log').then((r) => r.json())) as Delivery[],
+    ).not.toContainEqual(expect.objectContaining({ url: 'http://169.254.169.254/' }));
+  });
+
+  it("one tenant's slow receiver does not delay another tenant's webhook", async () => {
+    const slowKey = await createKey();
+    const fastKey = await createKey();
+    const slowPath = `/slow-3000-${crypto.randomUUID()}`;
+    const fastPath = `/hook-${crypto.randomUUID()}`;
+    const cancelWith = async (key: Awaited<ReturnType<typeof createKey>>, url: string) => {
+      const job = (await (
+        await txt2img(key, { webhook: { url, events: ['canceled'] } })
+      ).json()) as { id: string };
+      await api(key, `/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    };
+    for (let i = 0; i < 4; i++) await cancelWith(slowKey, `https://slow.webhooks.test${slowPath}`);
+    await waitForDeliveries(slowPath, 1);
+    const fastAsked = Date.now();
+    await cancelWith(fastKey, `https://webhooks.test${fastPath}`);
+    const [fast] = await waitForDeliveries(fastPath, 1);
+    expect(fast).toBeDefined();
+    const slowSoFar = await deliveries(slowPath);
+    // Two slow sends at a time (the per-host limit), each taking 3 s: the fast one went out
+    // while the slow receiver still held its first pair, not after all four.
+    expect(slowSoFar.length).toBeLessThanOrEqual(2);
+    expect((fast as Delivery & { at: number }).at - fastAsked).toBeLessThan(2500);
+    // And the slow ones all arrive in the end.
+    for (let i = 0; i < 200 && (await deliveries(slowPath)).length < 4; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await deliveries(slowPath)).toHaveLength(4);
+  }, 30_000);
+});

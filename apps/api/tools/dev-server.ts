@@ -85,6 +85,12 @@ export async function startDevServer(
       '--log-level',
       'warn',
       '--show-interactive-dev-session=false',
+      // Local development: webhooks to a receiver on this machine are allowed; no DNS lookups
+      // leave the machine.
+      '--var',
+      'WEBHOOK_ALLOW_LOOPBACK:true',
+      '--var',
+      'WEBHOOK_DNS_RESOLVER:',
     ],
     { env: quiet, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -71,7 +71,15 @@ export class Dispatcher extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(DISPATCHER_SCHEMA);
-    this.outbox = new WebhookOutbox(ctx.storage.sql, env.SIGNING_SECRET);
+    this.outbox = new WebhookOutbox(
+      ctx.storage.sql,
+      env.SIGNING_SECRET,
+      {
+        allowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === 'true',
+        dnsResolver: env.WEBHOOK_DNS_RESOLVER ?? '',
+      },
+      (work) => ctx.waitUntil(work),
+    );
   }
 
   // ---- public API side ------------------------------------------------------------------
@@ -292,9 +300,25 @@ export class Dispatcher extends DurableObject<Env> {
       )
       .toArray();
     for (const row of unfinished) await this.sideEffects(String(row.id));
-    await this.outbox.deliverDue((id) => this.get(id));
+    this.startDeliveries();
     this.pruneHistory();
     await this.scheduleAlarm();
+  }
+
+  /** Starts due webhook deliveries; each one that ends starts the next (see WebhookOutbox). */
+  private startDeliveries() {
+    this.outbox.startDue(
+      (id) => this.get(id),
+      () => {
+        this.startDeliveries();
+        void this.scheduleAlarm();
+      },
+    );
+  }
+
+  /** Whether no webhook delivery is being sent (for tests). */
+  deliveriesIdle(): boolean {
+    return this.outbox.idle;
   }
 
   /**

@@ -1,18 +1,46 @@
 import { newId } from '../hashing.ts';
 import { type JobRecord, toPublicJob } from '../jobs/job-record.ts';
 import { webhookHeaders, webhookSecretFor } from '../jobs/webhook-signing.ts';
+import {
+  unsafeAddressReason,
+  unsafeWebhookReason,
+  type WebhookUrlPolicy,
+} from '../jobs/webhook-url.ts';
 
 /** Webhook retries: seconds after each failed attempt (then the delivery is given up). */
 export const WEBHOOK_BACKOFF_SECONDS = [5, 30, 120, 600, 1800, 3600];
 
+/** One receiver (a host) gets at most this many deliveries at a time; the rest wait their turn. */
+export const WEBHOOK_PER_HOST = 2;
+/** Deliveries in flight across every receiver. */
+export const WEBHOOK_IN_FLIGHT = 32;
+/** A receiver must answer within this; a slow one costs its own queue, nobody else's. */
+export const WEBHOOK_TIMEOUT_MS = 5000;
+
+export interface WebhookDeliveryPolicy extends WebhookUrlPolicy {
+  /** DNS-over-HTTPS JSON endpoint used to refuse names resolving to private addresses, or ''. */
+  dnsResolver: string;
+}
+
 /**
  * The Dispatcher's webhook deliveries, in its own SQLite (the `deliveries` table): one row per
- * job event a webhook asked for, sent by the alarm, retried with backoff under one webhook-id.
+ * job event a webhook asked for, retried with backoff under one webhook-id.
+ *
+ * Sending is off the dispatch path: `startDue` claims what is due and starts the POSTs without
+ * waiting for them, at most WEBHOOK_PER_HOST per receiver and WEBHOOK_IN_FLIGHT in all, each
+ * cut off after WEBHOOK_TIMEOUT_MS; a finished send records itself and starts the next. So one
+ * tenant's slow receiver delays only its own deliveries.
  */
 export class WebhookOutbox {
+  private inFlight = new Map<string, number>();
+  private sending = 0;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly signingSecret: string,
+    private readonly policy: WebhookDeliveryPolicy,
+    /** Keeps the object alive while a send runs (DurableObjectState.waitUntil). */
+    private readonly keepAlive: (work: Promise<unknown>) => void,
   ) {}
 
   enqueue(jobId: string, eventSeq: number) {
@@ -32,20 +60,51 @@ export class WebhookOutbox {
     return t === null ? null : Number(t);
   }
 
-  /** Sends every delivery that is due; `jobById` gives the job as it is now. */
-  async deliverDue(jobById: (id: string) => JobRecord) {
+  /** Starts every due delivery the limits allow; `jobById` gives the job as it is now. */
+  startDue(jobById: (id: string) => JobRecord, onSettled: () => void) {
+    const free = WEBHOOK_IN_FLIGHT - this.sending;
+    if (free <= 0) return;
     const due = this.sql
-      .exec("SELECT * FROM deliveries WHERE status = 'pending' AND next_at <= ?", Date.now())
+      .exec(
+        "SELECT * FROM deliveries WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?",
+        Date.now(),
+        free * 4,
+      )
       .toArray();
     for (const delivery of due) {
+      if (this.sending >= WEBHOOK_IN_FLIGHT) break;
       const id = String(delivery.id);
-      // Claim it for a minute first: the send awaits, and nothing else may send it meanwhile;
-      // if the object dies mid-send, the delivery is due again after the minute.
-      this.sql.exec('UPDATE deliveries SET next_at = ? WHERE id = ?', Date.now() + 60000, id);
       const job = jobById(String(delivery.job_id));
-      const error = await this.send(id, job, Number(delivery.event_seq));
-      this.record(id, Number(delivery.attempt) + 1, error);
+      const host = hostOf(job.webhook?.url ?? '');
+      const busy = this.inFlight.get(host) ?? 0;
+      if (busy >= WEBHOOK_PER_HOST) {
+        // Its turn comes when a send to this host ends (onSettled), at the latest after a timeout.
+        this.sql.exec(
+          'UPDATE deliveries SET next_at = ? WHERE id = ?',
+          Date.now() + WEBHOOK_TIMEOUT_MS,
+          id,
+        );
+        continue;
+      }
+      // Claimed for a minute: if the object dies mid-send the delivery is due again after it.
+      this.sql.exec('UPDATE deliveries SET next_at = ? WHERE id = ?', Date.now() + 60000, id);
+      this.inFlight.set(host, busy + 1);
+      this.sending++;
+      const send = this.send(id, job, Number(delivery.event_seq))
+        .catch((error) => String(error))
+        .then((error) => {
+          this.record(id, Number(delivery.attempt) + 1, error);
+          this.inFlight.set(host, (this.inFlight.get(host) ?? 1) - 1);
+          this.sending--;
+          onSettled();
+        });
+      this.keepAlive(send);
     }
+  }
+
+  /** Resolves once no send is running (tests and shutdown). */
+  get idle(): boolean {
+    return this.sending === 0;
   }
 
   prune(finishedBefore: number) {
@@ -66,14 +125,25 @@ export class WebhookOutbox {
       data: await toPublicJob(job, this.signingSecret),
     });
     const secret = await webhookSecretFor(this.signingSecret, job.keyId);
+    const url = job.webhook?.url ?? '';
+    // Checked again now: the rules may have changed since the job was made, and a name may
+    // resolve somewhere else than it did (DNS rebinding).
+    const unsafe =
+      unsafeWebhookReason(url, this.policy) ??
+      (await unsafeResolution(new URL(url).hostname, this.policy));
+    if (unsafe) return `refused: the webhook URL ${unsafe}`;
     try {
-      const res = await fetch(job.webhook?.url ?? '', {
+      const res = await fetch(url, {
         method: 'POST',
         headers: await webhookHeaders(secret, id, Math.floor(Date.now() / 1000), body),
         body,
-        signal: AbortSignal.timeout(10000),
+        // A redirect could lead anywhere, past the checks above: it counts as a failure.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       });
       await res.body?.cancel();
+      if (res.status >= 300 && res.status < 400)
+        return `HTTP ${res.status} (redirects are not followed)`;
       return res.ok ? null : `HTTP ${res.status}`;
     } catch (e) {
       return String(e);
@@ -81,7 +151,14 @@ export class WebhookOutbox {
   }
 
   private record(id: string, attempt: number, error: string | null) {
-    if (!error)
+    if (error?.startsWith('refused:'))
+      this.sql.exec(
+        "UPDATE deliveries SET status = 'failed', attempt = ?, last_error = ? WHERE id = ?",
+        attempt,
+        error,
+        id,
+      );
+    else if (!error)
       this.sql.exec(
         "UPDATE deliveries SET status = 'delivered', attempt = ? WHERE id = ?",
         attempt,
@@ -103,4 +180,35 @@ export class WebhookOutbox {
         id,
       );
   }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+/** Why `host`'s DNS answers make it unsafe, or null (also when no resolver is configured). */
+async function unsafeResolution(
+  host: string,
+  policy: WebhookDeliveryPolicy,
+): Promise<string | null> {
+  if (!policy.dnsResolver || host.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(host)) return null;
+  for (const type of ['A', 'AAAA']) {
+    const url = `${policy.dnsResolver}?name=${encodeURIComponent(host)}&type=${type}`;
+    const res = await fetch(url, {
+      headers: { accept: 'application/dns-json' },
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    if (!res.ok) throw new Error(`DNS lookup of ${host} failed: HTTP ${res.status}`);
+    const answer = (await res.json()) as { Answer?: { type: number; data: string }[] };
+    for (const record of answer.Answer ?? []) {
+      if (record.type !== 1 && record.type !== 28) continue; // A and AAAA; CNAMEs are followed
+      const reason = unsafeAddressReason(record.data, policy);
+      if (reason) return `resolves to ${record.data}, which ${reason}`;
+    }
+  }
+  return null;
 }

@@ -23,7 +23,14 @@ export const errorResponses = (...statuses: number[]) =>
 
 export const WebhookSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/ }).openapi({ example: 'https://example.com/hooks/sdedge' }),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .openapi({
+        example: 'https://example.com/hooks/sdedge',
+        description:
+          'A public http(s) URL: loopback, private, link-local and metadata addresses are refused (400 unsafe_webhook_url), when the job is made and again at each delivery. Redirects are not followed.',
+      }),
     events: z
       .array(z.enum(JOB_EVENT_TYPES).exclude(['progress']))
       .min(1)
