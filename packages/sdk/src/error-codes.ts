@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   invalid_json: { status: 400, error: 'ValidationError' },
   invalid_image: { status: 400, error: 'ValidationError' },
   invalid_multipart: { status: 400, error: 'ValidationError' },
-  invalid_schedule: { status: 400, error: 'ValidationError' },
+  invalid_settings: { status: 400, error: 'ValidationError' },
   unsafe_webhook_url: { status: 400, error: 'ValidationError' },
   unauthorized: { status: 401, error: 'AuthenticationError' },
   insufficient_credits: { status: 402, error: 'InsufficientCreditsError' },

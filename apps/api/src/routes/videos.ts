@@ -1,9 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { App } from '../app-env.ts';
+import { planAnimation } from '../jobs/animation-plan.ts';
 import { createJob } from '../jobs/create-job.ts';
+import type { Json } from '../jobs/job-record.ts';
 import { resolveModelSize } from '../jobs/resolve-model-size.ts';
 import { requireScope } from '../middleware/auth/index.ts';
-import { videoCost } from '../pricing.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
 import { AnimateRequest } from '../schemas/video-jobs.ts';
@@ -29,12 +30,6 @@ const animateRoute = createRoute({
   },
 });
 
-/** The first keyframe's value of a constant schedule ("0: (0.65)"); 0 (full denoise) otherwise. */
-function firstScheduleValue(schedule: string): number {
-  const match = schedule.match(/^\s*0\s*:\s*\(\s*([0-9.]+)\s*\)\s*$/);
-  return match ? Math.min(1, Number(match[1])) : 0;
-}
-
 export function registerVideoRoutes(app: App) {
   app.openapi(animateRoute, async (c) => {
     requireScope(c.get('apiKey'), 'videos');
@@ -44,21 +39,13 @@ export function registerVideoRoutes(app: App) {
       width: request.settings.W,
       height: request.settings.H,
     });
-    const settings = { ...request.settings, W: width, H: height };
+    const plan = planAnimation({ ...request.settings, W: width, H: height });
     return await createJob(c, {
       kind: 'animate',
       model: request.model,
-      input: { settings },
+      input: { settings: plan.settings as Record<string, Json> },
       images: [],
-      // A schedule with expressions is priced as full denoising; the estimate is refunded down.
-      cost: videoCost({
-        steps: settings.steps,
-        width,
-        height,
-        frames: settings.max_frames,
-        cadence: settings.diffusion_cadence,
-        strength: firstScheduleValue(settings.strength_schedule),
-      }),
+      cost: plan.cost,
       webhook: request.webhook ?? null,
     });
   });

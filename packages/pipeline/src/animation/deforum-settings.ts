@@ -196,7 +196,7 @@ export function loadDeforumSettings(
       strength: schedule('strength_schedule'),
       contrast: schedule('contrast_schedule'),
       cfgScale: schedule('cfg_scale_schedule'),
-      steps: stepsSchedule.map((s) => Math.max(1, Math.round(s))),
+      steps: stepsSchedule.map((s) => stepCount(s)),
       seed: schedule('seed_schedule'),
     },
     initImage:
@@ -257,6 +257,14 @@ function number(value: unknown, key: string, min: number, max: number): number {
 function sizeOf(value: unknown, key: string): number {
   const n = integer(value, key, 8, 4096);
   return n - (n % 8);
+}
+
+/** A steps_schedule value as the step count it runs: rounded, 1 to 150 like `steps`. */
+function stepCount(value: number): number {
+  const steps = Math.round(value);
+  if (!Number.isFinite(steps) || steps < 1 || steps > 150)
+    throw invalid('steps_schedule', `${value} steps is outside 1 to 150.`);
+  return steps;
 }
 
 function invalid(key: string, message: string): SdedgeError {
