@@ -319,7 +319,11 @@ describe('failures and lease expiry', () => {
     const [first] = await lease({ lease_seconds: 30 });
     const put = await SELF.fetch(
       `${BASE}/runner/v1/jobs/${job.id}/outputs/0.png?lease_id=${first?.lease_id}`,
-      { method: 'PUT', headers: { Authorization: 'Bearer dev-runner-token' }, body: PNG_BYTES },
+      {
+        method: 'PUT',
+        headers: { Authorization: 'Bearer dev-runner-token', 'content-type': 'image/png' },
+        body: PNG_BYTES,
+      },
     );
     expect(put.status).toBe(201);
     await expireLeases();

@@ -2,6 +2,7 @@ import { SELF } from 'cloudflare:test';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  api,
   BASE,
   clearQueue,
   createKey,
@@ -58,7 +59,7 @@ describe('POST /v1/images/generations (OpenAI-compatible)', () => {
     expect(typeof b64.created).toBe('number');
   });
 
-  it('reports a job the runner failed as a server error naming the cause', async () => {
+  it('reports a job the runner failed as 422 job_failed naming the cause (not a 500 the client would retry)', async () => {
     const key = await createKey();
     const failOne = async () => {
       let leases: Awaited<ReturnType<typeof lease>> = [];
@@ -76,8 +77,26 @@ describe('POST /v1/images/generations (OpenAI-compatible)', () => {
         .catch((e) => e),
       failOne(),
     ]);
-    expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(error).toBeInstanceOf(OpenAI.UnprocessableEntityError);
     expect(error.message).toContain('out of GPU memory');
+    expect(error.code).toBe('job_failed');
+  });
+
+  it('reports a job canceled while the request waits as 409 job_canceled', async () => {
+    const key = await createKey();
+    const cancelOne = async () => {
+      let leases: Awaited<ReturnType<typeof lease>> = [];
+      while (leases.length === 0) leases = await lease({ wait_seconds: 5 });
+      await api(key, `/v1/jobs/${leases[0]?.job.id}/cancel`, { method: 'POST' });
+    };
+    const [error] = await Promise.all([
+      client(key)
+        .images.generate({ prompt: 'x', model: 'sdedge-micro' })
+        .catch((e) => e),
+      cancelOne(),
+    ]);
+    expect(error).toBeInstanceOf(OpenAI.ConflictError);
+    expect(error.code).toBe('job_canceled');
   });
 
   it('answers errors in OpenAI’s shape, which the client raises as its own error classes', async () => {

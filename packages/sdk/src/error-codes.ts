@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   not_found: { status: 404, error: 'NotFoundError' },
   job_not_found: { status: 404, error: 'NotFoundError' },
   job_finished: { status: 409, error: 'ConflictError' },
+  job_canceled: { status: 409, error: 'ConflictError' },
+  job_failed: { status: 422, error: 'ConflictError' },
   lease_lost: { status: 409, error: 'ConflictError' },
   grant_id_reused: { status: 409, error: 'ConflictError' },
   payload_too_large: { status: 413, error: 'ValidationError' },

@@ -6,10 +6,11 @@ import { ApiError, rethrowApiError } from '../errors.ts';
 import { respondWithJob } from '../jobs/create-job.ts';
 import { JOB_STATUSES, type JobRecord, toPublicJob } from '../jobs/job-record.ts';
 import { requireScope } from '../middleware/auth/index.ts';
+import { Id } from '../schemas/bounds.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobListSchema, JobSchema } from '../schemas/job.ts';
 
-const JobParams = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
+const JobParams = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) });
 
 /** The caller's job, or 404 (also for another key's job: its existence is not revealed). */
 async function ownJob(c: Context<AppEnv>, id: string): Promise<JobRecord> {
@@ -45,7 +46,11 @@ const listRoute = createRoute({
     query: z.object({
       status: z.enum(JOB_STATUSES).optional(),
       limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: z.string().optional().openapi({ description: 'next_cursor of the previous page' }),
+      cursor: z
+        .string()
+        .max(256)
+        .optional()
+        .openapi({ description: 'next_cursor of the previous page' }),
     }),
   },
   responses: {

@@ -10,6 +10,7 @@ import { outputKey } from '../jobs/output-keys.ts';
 import { resolveModelSize } from '../jobs/resolve-model-size.ts';
 import { requireScope } from '../middleware/auth/index.ts';
 import { imageCost } from '../pricing.ts';
+import { ModelName } from '../schemas/bounds.ts';
 import { validationError } from '../validation-error.ts';
 
 export const OPENAI_PATH = '/v1/images/generations';
@@ -19,16 +20,16 @@ export const OPENAI_TIMEOUT_SECONDS = 60;
 const OpenAiRequest = z
   .object({
     prompt: z.string().min(1).max(4000),
-    model: z.string().default(DEFAULT_MODEL),
+    model: ModelName.default(DEFAULT_MODEL),
     n: z.int().min(1).max(4).default(1),
     size: z
       .string()
       .regex(/^\d+x\d+$/, 'size is "WIDTHxHEIGHT", e.g. "512x512"')
       .optional(),
     response_format: z.enum(['url', 'b64_json']).default('url'),
-    quality: z.string().optional(),
-    style: z.string().optional(),
-    user: z.string().optional(),
+    quality: z.string().max(64).optional(),
+    style: z.string().max(64).optional(),
+    user: z.string().max(256).optional(),
   })
   .openapi('OpenAiImageRequest');
 
@@ -124,14 +125,16 @@ export function registerOpenAiRoutes(app: App) {
         `The image was not ready within ${OPENAI_TIMEOUT_SECONDS} s; the job was canceled.`,
       );
     }
+    // The job's own end, not a server fault: canceled (by the caller, elsewhere) or failed.
+    if (job.status === 'canceled')
+      throw new ApiError('job_canceled', `Job ${job.id} was canceled before it finished.`, {
+        job_id: job.id,
+      });
     if (job.status !== 'succeeded')
       throw new ApiError(
-        'internal_error',
-        `Job ${job.id} ended ${job.status}: ${job.error?.message ?? 'no reason given'}.`,
-        {
-          job_id: job.id,
-          job_error: job.error,
-        },
+        'job_failed',
+        `Job ${job.id} failed: ${job.error?.message ?? 'no reason given'}.`,
+        { job_id: job.id, job_error: job.error },
       );
     const data =
       body.response_format === 'url'

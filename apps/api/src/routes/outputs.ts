@@ -2,9 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app-env.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { isOutputContentType } from '../jobs/output-content-types.ts';
 import { outputKey } from '../jobs/output-keys.ts';
 import { verifyOutputSignature } from '../jobs/signed-urls.ts';
 import { requireScope } from '../middleware/auth/index.ts';
+import { FileName, Id } from '../schemas/bounds.ts';
 import { errorResponses } from '../schemas/common.ts';
 
 const outputRoute = createRoute({
@@ -15,8 +17,11 @@ const outputRoute = createRoute({
   description:
     'With the owner’s API key, or with no key by the signed link in the job (`expires` and `signature`).',
   request: {
-    params: z.object({ job_id: z.string(), name: z.string() }),
-    query: z.object({ expires: z.string().optional(), signature: z.string().optional() }),
+    params: z.object({ job_id: Id, name: FileName }),
+    query: z.object({
+      expires: z.string().max(20).optional(),
+      signature: z.string().max(128).optional(),
+    }),
   },
   responses: {
     200: { description: 'The bytes (image/png, video/mp4, image/gif)' },
@@ -55,9 +60,13 @@ export function registerOutputRoutes(app: App) {
     if (!output) throw new ApiError('not_found', 'No such output.');
     const object = await c.env.BLOBS.get(outputKey(jobId, output));
     if (!object) throw new ApiError('not_found', 'No such output.');
+    const stored = object.httpMetadata?.contentType ?? '';
     return new Response(object.body, {
       headers: {
-        'content-type': object.httpMetadata?.contentType ?? 'application/octet-stream',
+        // Only media types; anything else (an older upload) is a download, never rendered.
+        'content-type': isOutputContentType(stored) ? stored : 'application/octet-stream',
+        ...(isOutputContentType(stored) ? {} : { 'content-disposition': 'attachment' }),
+        'x-content-type-options': 'nosniff',
         'content-length': String(object.size),
         'cache-control': 'private, max-age=3600',
         etag: object.httpEtag,

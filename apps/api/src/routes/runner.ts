@@ -5,14 +5,15 @@ import type { Lease } from '../durable-objects/dispatcher.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { JOB_KINDS, toPublicJob } from '../jobs/job-record.ts';
+import { isOutputContentType, OUTPUT_CONTENT_TYPES } from '../jobs/output-content-types.ts';
 import { uploadKey } from '../jobs/output-keys.ts';
+import { FileName, Id, ModelName } from '../schemas/bounds.ts';
 import { errorResponses, jsonBody } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
 
 const runner = { tags: ['Runner'], security: [{ runner: [] }] };
-const JobParams = z.object({ id: z.string() });
-const LeaseBody = z.object({ lease_id: z.string().min(1) });
-const NAME = /^[\w][\w.-]{0,63}$/;
+const JobParams = z.object({ id: Id });
+const LeaseBody = z.object({ lease_id: Id });
 /** A preview of at most 16 KiB, base64 in a data: URL (what a browser's <img> shows as is). */
 const MAX_PREVIEW_CHARS = 'data:image/jpeg;base64,'.length + Math.ceil((16 * 1024) / 3) * 4;
 const PREVIEW_DATA_URL = /^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/]*={0,2}$/;
@@ -45,7 +46,7 @@ const leaseRoute = createRoute({
     body: jsonBody(
       z.object({
         runner_id: z.string().min(1).max(100),
-        models: z.array(z.string()).min(1),
+        models: z.array(ModelName).min(1).max(64),
         capacity: z.int().min(1).max(8).default(1),
         wait_seconds: z.number().min(0).max(30).default(20),
         lease_seconds: z.int().min(1).max(600).default(60),
@@ -124,7 +125,7 @@ const uploadRoute = createRoute({
   method: 'put',
   path: '/runner/v1/jobs/{id}/outputs/{name}',
   summary: 'Upload an output to R2 (the body is the bytes)',
-  request: { params: z.object({ id: z.string(), name: z.string() }), query: LeaseBody },
+  request: { params: z.object({ id: Id, name: FileName }), query: LeaseBody },
   responses: {
     201: {
       description: 'Stored',
@@ -139,7 +140,7 @@ const inputRoute = createRoute({
   method: 'get',
   path: '/runner/v1/jobs/{id}/inputs/{name}',
   summary: 'Download an input image of a leased job',
-  request: { params: z.object({ id: z.string(), name: z.string() }), query: LeaseBody },
+  request: { params: z.object({ id: Id, name: FileName }), query: LeaseBody },
   responses: { 200: { description: 'The bytes' }, ...errorResponses(401, 404, 409) },
 });
 
@@ -156,11 +157,11 @@ const completeRoute = createRoute({
         outputs: z
           .array(
             z.object({
-              name: z.string().regex(NAME),
+              name: FileName,
               seed: z.int().min(0),
               width: z.int().min(1),
               height: z.int().min(1),
-              content_type: z.string().min(1),
+              content_type: z.enum(OUTPUT_CONTENT_TYPES),
             }),
           )
           .min(1)
@@ -265,17 +266,18 @@ export function registerRunnerRoutes(app: App) {
   app.openapi(uploadRoute, async (c) => {
     const id = c.req.valid('param').id;
     const name = c.req.valid('param').name;
-    if (!NAME.test(name))
+    const contentType = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    if (!isOutputContentType(contentType))
       throw new ApiError(
-        'invalid_request',
-        'Output names are 1-64 letters, digits, ".", "_" or "-".',
-        { param: 'name' },
+        'unsupported_media_type',
+        `Outputs are ${OUTPUT_CONTENT_TYPES.join(', ')}; not "${contentType}".`,
+        { param: 'content-type' },
       );
     rethrowApiError(await dispatcher(c).checkLease(id, c.req.valid('query').lease_id));
     const leaseId = c.req.valid('query').lease_id;
     const bytes = await c.req.arrayBuffer(); // bounded by the /runner/* body limit (app.ts)
     await c.env.BLOBS.put(uploadKey(id, leaseId, name), bytes, {
-      httpMetadata: { contentType: c.req.header('content-type') ?? 'application/octet-stream' },
+      httpMetadata: { contentType },
     });
     return c.json({ name, size: bytes.byteLength }, 201);
   });

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { DEFAULT_MODEL, SAMPLERS } from '../catalog.ts';
+import { ModelName } from './bounds.ts';
 import { WebhookSchema } from './common.ts';
 
 const dimension = z.int().min(64).max(1024).multipleOf(8);
@@ -12,7 +13,7 @@ export const ImageJobBase = z.object({
     .max(4000)
     .openapi({ example: 'a blue circle in the top left on a white background' }),
   negative_prompt: z.string().max(4000).optional(),
-  model: z.string().default(DEFAULT_MODEL),
+  model: ModelName.default(DEFAULT_MODEL),
   width: dimension.optional().openapi({ description: "Defaults to the model's size." }),
   height: dimension.optional(),
   steps: z.int().min(1).max(150).default(25),

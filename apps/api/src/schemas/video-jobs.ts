@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { DEFAULT_MODEL } from '../catalog.ts';
+import { boundedSettings, ModelName } from './bounds.ts';
 import { WebhookSchema } from './common.ts';
 
 /**
@@ -15,15 +16,20 @@ export const DeforumSettings = z
     diffusion_cadence: z.int().min(1).max(50).default(1),
     strength_schedule: z.string().default('0: (0.65)'),
     prompts: z
-      .record(z.string(), z.string())
-      .refine((p) => Object.keys(p).length > 0, 'at least one prompt'),
+      .record(z.string().max(32), z.string().max(4000))
+      .refine((p) => Object.keys(p).length > 0, 'at least one prompt')
+      .refine((p) => Object.keys(p).length <= 1000, 'at most 1000 keyframe prompts'),
     output_format: z.enum(['mp4', 'gif']).default('mp4'),
   })
-  .openapi('DeforumSettings');
+  .superRefine(boundedSettings)
+  .openapi('DeforumSettings', {
+    description:
+      'Unknown keys are passed to the runner as they are, within 64 KB and 8 levels of nesting.',
+  });
 
 export const AnimateRequest = z
   .object({
-    model: z.string().default(DEFAULT_MODEL),
+    model: ModelName.default(DEFAULT_MODEL),
     settings: DeforumSettings,
     webhook: WebhookSchema.optional(),
   })
