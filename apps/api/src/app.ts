@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './app-env.ts';
 import { accountOf } from './env.ts';
 import { ApiError } from './errors.ts';
@@ -36,12 +37,12 @@ const HTTP_CODES: Record<number, ApiError['code']> = {
 function renderError(error: Error, c: Context<AppEnv>) {
   let apiError: ApiError;
   if (error instanceof ApiError) apiError = error;
-  else if (error instanceof HTTPException && HTTP_CODES[error.status])
-    apiError = new ApiError(
-      HTTP_CODES[error.status] ?? 'invalid_request',
-      error.message || 'Bad request.',
-    );
-  else {
+  else if (error instanceof HTTPException && HTTP_CODES[error.status]) {
+    // Hono's body parsers answer 400 for a body they cannot read: name the format that failed.
+    const multipart = /^multipart\/form-data/i.test(c.req.header('content-type') ?? '');
+    const code = error.status === 400 && multipart ? 'invalid_multipart' : HTTP_CODES[error.status];
+    apiError = new ApiError(code ?? 'invalid_request', error.message || 'Bad request.');
+  } else {
     console.error(error);
     apiError = new ApiError(
       'internal_error',
@@ -90,6 +91,15 @@ export function createApp() {
   );
 
   app.use(requestId());
+  // nosniff, frame and referrer policy, HSTS ... on every answer. Outputs may be embedded by
+  // other origins (the playground, apps' <img>), so resources are cross-origin readable.
+  app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  // API answers carry signed links and account data: never stored by a cache (an output sets
+  // its own, private, Cache-Control).
+  app.use('/v1/*', async (c, next) => {
+    await next();
+    if (!c.res.headers.has('cache-control')) c.res.headers.set('cache-control', 'no-store');
+  });
   // Before auth, so a browser's preflight (no Authorization header) is answered.
   app.use('/v1/*', publicCors());
   app.get('/health', (c) => c.json({ ok: true, service: 'sdedge-api' }));

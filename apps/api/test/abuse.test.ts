@@ -153,3 +153,80 @@ describe('outputs are served only as media', () => {
     expect(served.headers.get('x-content-type-options')).toBe('nosniff');
   });
 });
+
+describe('order of checks and idempotency', () => {
+  it('answers a key without the scope 403 before it looks at the body', async () => {
+    const key = await createKey({ scopes: ['read'] });
+    for (const [path, body] of [
+      ['/v1/images/txt2img', { prompt: '' }],
+      ['/v1/images/img2img', { nonsense: true }],
+      ['/v1/videos/animate', { settings: { max_frames: -1 } }],
+    ] as const) {
+      const res = await api(key, path, { body });
+      expect(res.status, path).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+    }
+    const noRead = await createKey({ scopes: ['images'] });
+    expect((await api(noRead, '/v1/jobs?limit=100000')).status).toBe(403);
+  });
+
+  it('an Idempotency-Key reused with another model is 422, not a replay of the first job', async () => {
+    const key = await createKey({ credits: 100_000 });
+    const headers = { 'Idempotency-Key': `k-${crypto.randomUUID()}` };
+    const settings = { max_frames: 2, W: 64, H: 64, steps: 2, prompts: { 0: 'x' } };
+    const first = await api(key, '/v1/videos/animate', { body: { settings }, headers });
+    expect(first.status, await first.clone().text()).toBe(202);
+    const replay = await api(key, '/v1/videos/animate', { body: { settings }, headers });
+    expect(replay.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(((await replay.json()) as { id: string }).id).toBe(
+      ((await first.json()) as { id: string }).id,
+    );
+    const other = await api(key, '/v1/videos/animate', {
+      body: { settings, model: 'stable-diffusion-v1-5' },
+      headers,
+    });
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe(
+      'idempotency_key_reused',
+    );
+  });
+});
+
+describe('headers on every answer', () => {
+  it.each([
+    ['GET', '/health', 200],
+    ['GET', '/openapi.json', 200],
+    ['GET', '/v1/models', 200],
+    ['GET', '/v1/nope', 404],
+    ['POST', '/v1/images/txt2img', 400],
+    ['GET', '/admin/keys', 401],
+  ])('%s %s', async (method, path, status) => {
+    const key = await createKey();
+    const res = await SELF.fetch(`${BASE}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: method === 'POST' ? '{}' : undefined,
+    });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('strict-transport-security')).toContain('max-age=');
+    if (path.startsWith('/v1/')) expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('never lets a cache keep an answer with signed links', async () => {
+    const key = await createKey();
+    const created = await txt2img(key);
+    expect(created.headers.get('cache-control')).toBe('no-store');
+    const job = (await created.json()) as { id: string };
+    const [l] = await lease();
+    await finish(l as NonNullable<typeof l>);
+    const got = await api(key, `/v1/jobs/${job.id}`);
+    expect(((await got.json()) as { outputs: { url: string }[] }).outputs[0]?.url).toContain(
+      'signature=',
+    );
+    expect(got.headers.get('cache-control')).toBe('no-store');
+    expect((await api(key, '/v1/jobs')).headers.get('cache-control')).toBe('no-store');
+  });
+});

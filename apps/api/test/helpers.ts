@@ -105,10 +105,10 @@ export async function lease(
   return ((await res.json()) as { leases: LeaseView[] }).leases;
 }
 
-/** A 1x1 PNG. */
+/** A 64x64 grey PNG (the micro model's size; init images keep their size, a multiple of 8). */
 export const PNG_BYTES = Uint8Array.from(
   atob(
-    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAAAV0lEQVR4Xu3PAQ0AAAjAIPsnM5YxPjdowOxzAjWBmkBNoCZQE6gJ1ARqAjWBmkBNoCZQE6gJ1ARqAjWBmkBNoCZQE6gJ1ARqAjWBmkBNoCZQE6gJ1N4HDjWrgiyCemL3AAAAAElFTkSuQmCC',
   ),
   (c) => c.charCodeAt(0),
 );

@@ -66,19 +66,14 @@ describe('POST /v1/images/*', () => {
       await txt2img(key, { width: 256, height: 256, steps: 40, n: 2 })
     ).json()) as Job;
     expect(big.usage.credits_reserved).toBe(20); // 40 x 65536 x 2 / 262144
+    // img2img keeps the init image's size, so that size is priced: a 256x256 image.
     const img = (await (
       await api(key, '/v1/images/img2img', {
-        body: {
-          prompt: 'x',
-          init_image: PNG_BASE64,
-          width: 256,
-          height: 256,
-          steps: 40,
-          strength: 0.5,
-        },
+        body: { prompt: 'x', init_image: pngHeader(256, 256), steps: 40, strength: 0.5 },
       })
-    ).json()) as Job;
+    ).json()) as Job & { input: { width: number } };
     expect(img.usage.credits_reserved).toBe(5); // 20 steps x 65536 / 262144
+    expect(img.input.width).toBe(256);
   });
 
   it('answers every bad field with 400 invalid_request naming the field', async () => {
@@ -264,5 +259,118 @@ describe('POST /v1/images/*', () => {
     const tooLong = await txt2img(key, {}, { Prefer: 'wait=61' });
     expect(tooLong.status).toBe(400);
     expect(((await tooLong.json()) as ErrorBody).error.param).toBe('Prefer');
+  });
+});
+
+/** Just a PNG's signature and IHDR (the API reads no further; the CRC is not checked). */
+function pngHeader(width: number, height: number, depth = 8, colorType = 2): string {
+  const b = new Uint8Array(33);
+  b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const view = new DataView(b.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  b.set([depth, colorType, 0, 0, 0], 24);
+  return btoa(String.fromCharCode(...b));
+}
+
+/** A JPEG's SOI and frame header (marker 0xc0 baseline, 0xc3 lossless ...). */
+function jpegHeader(width: number, height: number, components = 3, marker = 0xc0): string {
+  const b = [0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, marker, 0, 8 + 3 * components, 8];
+  b.push(height >> 8, height & 255, width >> 8, width & 255, components);
+  for (let i = 0; i < components; i++) b.push(i + 1, 0x11, 0);
+  b.push(0xff, 0xd9);
+  return btoa(String.fromCharCode(...b));
+}
+
+describe('input images are read by their header', () => {
+  it.each([
+    [
+      'a PNG declaring 30000x30000 (a decompression bomb)',
+      { init_image: pngHeader(30000, 30000) },
+      'invalid_request',
+      'width',
+    ],
+    ['a PNG with bit depth 3', { init_image: pngHeader(64, 64, 3) }, 'invalid_image', 'init_image'],
+    [
+      'a PNG with colour type 5',
+      { init_image: pngHeader(64, 64, 8, 5) },
+      'invalid_image',
+      'init_image',
+    ],
+    [
+      'a PNG 100 pixels wide (not a multiple of 8)',
+      { init_image: pngHeader(100, 64) },
+      'invalid_image',
+      'init_image',
+    ],
+    ['a PNG of zero size', { init_image: pngHeader(0, 0) }, 'invalid_image', 'init_image'],
+    [
+      'a truncated PNG',
+      { init_image: pngHeader(64, 64).slice(0, 24) },
+      'invalid_image',
+      'init_image',
+    ],
+    ['a CMYK JPEG', { init_image: jpegHeader(64, 64, 4) }, 'invalid_image', 'init_image'],
+    ['a lossless JPEG', { init_image: jpegHeader(64, 64, 3, 0xc3) }, 'invalid_image', 'init_image'],
+    ['a JPEG of 65000x65000', { init_image: jpegHeader(65000, 65000) }, 'invalid_request', 'width'],
+    [
+      'width that disagrees with the image',
+      { init_image: pngHeader(64, 64), width: 128 },
+      'invalid_request',
+      'width',
+    ],
+    ['a GIF', { init_image: btoa('GIF89a\x40\x00\x40\x00') }, 'invalid_image', 'init_image'],
+  ])('refuses %s', async (_name, fields, code, param) => {
+    const key = await createKey({ credits: 1000 });
+    const res = await api(key, '/v1/images/img2img', { body: { prompt: 'x', ...fields } });
+    expect(res.status, await res.clone().text()).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code, param });
+  });
+
+  it('refuses a mask of another size than the image', async () => {
+    const key = await createKey();
+    const res = await api(key, '/v1/images/inpaint', {
+      body: { prompt: 'x', init_image: pngHeader(64, 64), mask_image: pngHeader(64, 128) },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({
+      code: 'invalid_image',
+      param: 'mask_image',
+    });
+  });
+
+  it('accepts a baseline JPEG and sends its header size on', async () => {
+    const key = await createKey();
+    const res = await api(key, '/v1/images/img2img', {
+      body: { prompt: 'x', init_image: jpegHeader(128, 64) },
+    });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { input: unknown }).input).toMatchObject({
+      width: 128,
+      height: 64,
+    });
+  });
+
+  it('answers a malformed multipart body with its own code', async () => {
+    const key = await createKey();
+    for (const body of [
+      // no closing boundary
+      '--b\r\nContent-Disposition: form-data; name="request"\r\n\r\n{}',
+      // the request part is not JSON (beside a real image part)
+      '--b\r\nContent-Disposition: form-data; name="request"\r\n\r\n{not json\r\n--b\r\nContent-Disposition: form-data; name="init_image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\nPNG\r\n--b--\r\n',
+    ]) {
+      const res = await SELF.fetch(`${BASE}/v1/images/img2img`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${key.key}`,
+          'content-type': 'multipart/form-data; boundary=b',
+        },
+        body,
+      });
+      expect(res.status, await res.clone().text()).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'invalid_multipart',
+      );
+    }
   });
 });

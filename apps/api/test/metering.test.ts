@@ -57,7 +57,7 @@ describe('credits', () => {
     ]);
   });
 
-  it('reports usage by day and kind, net of refunds', async () => {
+  it('reports usage as what settled jobs were charged; a refunded job is no usage, an open one is reserved', async () => {
     const key = await createKey({ credits: 100 });
     await txt2img(key, { width: 256, height: 256, steps: 40 }); // 10, will succeed
     const canceled = (await (
@@ -66,15 +66,34 @@ describe('credits', () => {
     const [l] = await lease();
     await finish(l as NonNullable<typeof l>);
     await api(key, `/v1/jobs/${canceled.id}/cancel`, { method: 'POST' });
+    await txt2img(key, { width: 256, height: 256, steps: 8 }); // 2, still queued
     const usage = (await (await api(key, '/v1/usage')).json()) as {
       balance: number;
+      reserved: number;
       usage: { day: string; kind: string; credits: number; jobs: number }[];
     };
-    expect(usage.balance).toBe(90);
+    expect(usage.balance).toBe(88);
+    expect(usage.reserved).toBe(2);
     expect(usage.usage).toEqual([
-      { day: new Date().toISOString().slice(0, 10), kind: 'txt2img', credits: 10, jobs: 2 },
+      { day: new Date().toISOString().slice(0, 10), kind: 'txt2img', credits: 10, jobs: 1 },
     ]);
     expect((await api(key, '/v1/usage?days=0')).status).toBe(400);
+  });
+});
+
+describe('grants', () => {
+  it('counts a retried grant once, and refuses its grant_id with another amount (409)', async () => {
+    const key = await createKey({ credits: 0 });
+    const grant = (amount: number) =>
+      admin(`/admin/keys/${key.id}/credits`, { body: { amount, grant_id: 'g-1' } });
+    expect(await (await grant(50)).json()).toEqual({ balance: 50 });
+    expect(await (await grant(50)).json()).toEqual({ balance: 50 });
+    const conflict = await grant(500);
+    expect(conflict.status).toBe(409);
+    expect(await conflict.json()).toMatchObject({
+      error: { code: 'grant_id_reused', param: 'grant_id' },
+    });
+    expect(await balanceOf(key)).toBe(50);
   });
 });
 

@@ -88,7 +88,7 @@ describe('parseSchedule: errors point at the position', () => {
     ['0:(nope(1))', /Unknown function "nope"/],
     ['0:(1 $ 2)', /Unexpected character "\$" at position 5/],
     ['"max_f":(1), 0:(2', /never closed/],
-    ['(-1):(3)', /Keyframe position/],
+    ['(1/0):(3)', /Keyframe position/],
     ['0:(log(t))', /gives -Infinity at frame 0/],
   ])('%j', (text, message) => {
     expect(() => parseSchedule(text, 5)).toThrowError(
@@ -110,5 +110,14 @@ describe('parseSchedule: errors point at the position', () => {
     expect(() => parseSchedule('0:(process)', 2)).toThrow(/Unknown name "process"/);
     expect(() => parseSchedule('0:(constructor)', 2)).toThrow(/Unknown name/);
     expect(() => parseSchedule('0:(toString(1))', 2)).toThrow(/Unknown function/);
+  });
+});
+
+describe('keyframes outside the video', () => {
+  it('ignores a keyframe before frame 0, as Deforum does (its default seed_schedule in a 1-frame video)', () => {
+    // max_f is 0 here: "max_f-2" and "max_f-1" fall before frame 0.
+    expect(parseSchedule('0:(5), 1:(-1), "max_f-2":(-1), "max_f-1":(7)', 1)).toEqual([5]);
+    expect(parseSchedule('0:(1), (-3):(9)', 2)).toEqual([1, 1]);
+    expect(() => parseSchedule('0:(1), "1/0":(2)', 2)).toThrow(/not a frame number/);
   });
 });

@@ -54,10 +54,22 @@ export class Account extends DurableObject<Env> {
     return Number(row.b);
   }
 
-  /** Adds credits (a grant has its own id, so a retried grant is not counted twice). */
-  grant(grantId: string, amount: number): number {
+  /**
+   * Adds credits. A grant has its own id, so a retried grant is not counted twice; the same id
+   * with another amount is a conflict, not a silent no-op.
+   */
+  grant(grantId: string, amount: number): { balance: number } | ApiErrorData {
+    const earlier = this.ctx.storage.sql
+      .exec("SELECT amount FROM ledger WHERE job_id = ? AND kind = 'grant'", grantId)
+      .toArray()[0];
+    if (earlier && Number(earlier.amount) !== amount)
+      return apiErrorData(
+        'grant_id_reused',
+        `grant_id was already used for ${earlier.amount} credits; a grant of ${amount} needs another id.`,
+        { param: 'grant_id' },
+      );
     this.record(grantId, 'grant', amount, null);
-    return this.balance();
+    return { balance: this.balance() };
   }
 
   /** Idempotency check and credit reservation for a new job, as one step. */
@@ -142,20 +154,33 @@ export class Account extends DurableObject<Env> {
     return { charged, refunded };
   }
 
-  /** Balance, and credits used by day and by job kind (reservations net of refunds). */
+  /**
+   * Balance, credits held for jobs still running, and credits used by day and job kind. Usage is
+   * what settled jobs were charged (by the day they ended); a job refunded in full (canceled
+   * while queued, failed, never queued) is not a job used. Open reservations are `reserved`.
+   */
   usage(days: number) {
     const since = Date.now() - days * 86400 * 1000;
-    const rows = this.ctx.storage.sql
+    const sql = this.ctx.storage.sql;
+    const rows = sql
       .exec(
-        `SELECT date(created_at / 1000, 'unixepoch') AS day, job_kind AS kind, -SUM(amount) AS credits,
-           COUNT(DISTINCT CASE WHEN kind = 'reserve' THEN job_id END) AS jobs
-         FROM ledger WHERE kind IN ('reserve', 'refund') AND created_at >= ?
+        `SELECT date(created_at / 1000, 'unixepoch') AS day, job_kind AS kind, SUM(charged) AS credits,
+           COUNT(*) AS jobs
+         FROM ledger WHERE kind = 'settle' AND charged > 0 AND created_at >= ?
          GROUP BY day, job_kind ORDER BY day, job_kind`,
         since,
       )
       .toArray();
+    const reserved = sql
+      .exec(
+        `SELECT COALESCE(-SUM(r.amount), 0) AS held FROM ledger r
+         WHERE r.kind = 'reserve' AND NOT EXISTS (
+           SELECT 1 FROM ledger s WHERE s.job_id = r.job_id AND s.kind = 'settle')`,
+      )
+      .one().held;
     return {
       balance: this.balance(),
+      reserved: Number(reserved),
       usage: rows.map((r) => ({
         day: String(r.day),
         kind: String(r.kind),

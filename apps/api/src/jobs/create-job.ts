@@ -20,6 +20,9 @@ export interface JobDraft {
   images: { name: string; bytes: Uint8Array; contentType: string }[];
   cost: number;
   webhook: WebhookTarget | null;
+  /** The request as normalised before anything random was drawn (an animation's seed), when
+   * `input` holds such a draw: what an Idempotency-Key is compared by. */
+  fingerprint?: Json;
 }
 
 /** `Prefer: wait=N` (Replicate's convention): hold the answer up to N seconds, N <= 60. */
@@ -78,8 +81,16 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
   const key = c.get('apiKey');
   const idempotencyKey = idempotencyKeyOf(c);
   const imageHashes = await Promise.all(draft.images.map((i) => sha256Hex(i.bytes)));
+  // The whole normalised request: the same key with another model, input, image or webhook is
+  // another request (422), never a replay of the first job.
   const bodyHash = await sha256Hex(
-    JSON.stringify([draft.kind, draft.input, imageHashes, draft.webhook]),
+    JSON.stringify([
+      draft.kind,
+      draft.model,
+      draft.fingerprint ?? draft.input,
+      imageHashes,
+      draft.webhook,
+    ]),
   );
   const account = accountOf(c.env, key.id);
   const admitted = rethrowApiError(

@@ -1,10 +1,7 @@
 import { ApiError } from '../errors.ts';
 
-/** PNG or JPEG bytes from base64 / a data: URL, checked by their magic numbers. */
-export function decodeImageData(
-  value: string,
-  param: string,
-): { bytes: Uint8Array; contentType: string } {
+/** The bytes of an image sent as base64 or a data: URL (readImageHeader checks what they are). */
+export function decodeImageData(value: string, param: string): { bytes: Uint8Array } {
   const base64 = value.replace(/^data:image\/[\w.+-]+;base64,/, '');
   let bytes: Uint8Array;
   try {
@@ -12,21 +9,7 @@ export function decodeImageData(
   } catch {
     throw new ApiError('invalid_image', `${param} is not valid base64.`, { param });
   }
-  return { bytes, contentType: sniffImage(bytes, param) };
-}
-
-export function sniffImage(bytes: Uint8Array, param: string): string {
-  if (
-    bytes.length >= 8 &&
-    bytes[0] === 0x89 &&
-    bytes[1] === 0x50 &&
-    bytes[2] === 0x4e &&
-    bytes[3] === 0x47
-  )
-    return 'image/png';
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
-    return 'image/jpeg';
-  throw new ApiError('invalid_image', `${param} is not a PNG or JPEG image.`, { param });
+  return { bytes };
 }
 
 /** Largest input image accepted, decoded. */

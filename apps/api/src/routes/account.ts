@@ -11,7 +11,7 @@ const usageRoute = createRoute({
   tags: ['Account'],
   summary: 'Credit balance and usage by day and kind',
   description:
-    'Price: 1 credit per denoising step per 512x512 of output per image (img2img and inpaint: strength x steps); a video is the sum of its diffused frames. Usage counts credits charged (reservations net of refunds).',
+    'Price: 1 credit per denoising step per 512x512 of output per image (img2img and inpaint: strength x steps); a video is the sum of its diffused frames. Usage counts the credits settled jobs were charged, by the day they ended (a job refunded in full is not counted); `reserved` is what jobs not yet ended hold.',
   security: [{ bearer: [] }],
   request: { query: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }) },
   responses: {
@@ -21,6 +21,7 @@ const usageRoute = createRoute({
         'application/json': {
           schema: z.object({
             balance: z.int(),
+            reserved: z.int().openapi({ description: 'Credits held by jobs not yet ended' }),
             usage: z.array(
               z.object({ day: z.string(), kind: z.string(), credits: z.int(), jobs: z.int() }),
             ),

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../app-env.ts';
 import { accountOf } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, rethrowApiError } from '../errors.ts';
 import { newId, randomToken, sha256Hex } from '../hashing.ts';
 import { webhookSecretFor } from '../jobs/webhook-signing.ts';
 import { SCOPES } from '../middleware/auth/index.ts';
@@ -122,7 +122,7 @@ const grantRoute = createRoute({
       description: 'The balance',
       content: { 'application/json': { schema: z.object({ balance: z.int() }) } },
     },
-    ...errorResponses(400, 401, 404),
+    ...errorResponses(400, 401, 404, 409),
   },
 });
 
@@ -175,7 +175,9 @@ export function registerAdminKeyRoutes(app: App) {
       )
       .run();
     const balance =
-      body.credits > 0 ? await accountOf(c.env, id).grant(`initial:${id}`, body.credits) : 0;
+      body.credits > 0
+        ? rethrowApiError(await accountOf(c.env, id).grant(`initial:${id}`, body.credits)).balance
+        : 0;
     return c.json(
       {
         ...toKey(row),
@@ -225,10 +227,9 @@ export function registerAdminKeyRoutes(app: App) {
     const id = c.req.param('id') ?? '';
     await keyRow(c, id);
     const body = c.req.valid('json');
-    const balance = await accountOf(c.env, id).grant(
-      `grant:${body.grant_id ?? newId('grant')}`,
-      body.amount,
+    const granted = rethrowApiError(
+      await accountOf(c.env, id).grant(`grant:${body.grant_id ?? newId('grant')}`, body.amount),
     );
-    return c.json({ balance });
+    return c.json({ balance: granted.balance }, 200);
   });
 }

@@ -3,10 +3,11 @@ import type { Context } from 'hono';
 import type { App, AppEnv } from '../app-env.ts';
 import { ApiError } from '../errors.ts';
 import { createJob } from '../jobs/create-job.ts';
-import { decodeImageData, MAX_IMAGE_BYTES, sniffImage } from '../jobs/image-input.ts';
+import { type ImageHeader, readImageHeader } from '../jobs/image-header.ts';
+import { decodeImageData, MAX_IMAGE_BYTES } from '../jobs/image-input.ts';
 import type { JobKind } from '../jobs/job-record.ts';
 import { resolveModelSize } from '../jobs/resolve-model-size.ts';
-import { requireScope } from '../middleware/auth/index.ts';
+import { requireScope, scopeRequired } from '../middleware/auth/index.ts';
 import { imageCost } from '../pricing.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
@@ -40,6 +41,7 @@ const jobRoute = (kind: ImageKind) =>
     description:
       'Answers 202 with the queued job. `Prefer: wait=N` (N <= 60) holds the answer until the job ends or N seconds pass; `Idempotency-Key` makes retries safe.',
     security: [{ bearer: [] }],
+    middleware: [scopeRequired('images')] as const,
     request: {
       body: {
         content: {
@@ -74,14 +76,19 @@ async function readRequest(c: Context<AppEnv>, kind: ImageKind) {
     return { request: validated<ImageRequest>(c), files: {} as Record<string, File> };
   if (!/^multipart\/form-data/i.test(type))
     throw new ApiError('unsupported_media_type', 'Send application/json or multipart/form-data.');
-  const form = await c.req.formData();
+  let form: FormData;
+  try {
+    form = await c.req.formData();
+  } catch {
+    throw new ApiError('invalid_multipart', 'The multipart/form-data body cannot be parsed.');
+  }
   const part = form.get('request');
   let fields: unknown = {};
   if (typeof part === 'string') {
     try {
       fields = JSON.parse(part);
     } catch {
-      throw new ApiError('invalid_json', 'The multipart "request" part is not valid JSON.', {
+      throw new ApiError('invalid_multipart', 'The multipart "request" part is not valid JSON.', {
         param: 'request',
       });
     }
@@ -100,20 +107,27 @@ async function readRequest(c: Context<AppEnv>, kind: ImageKind) {
 async function handle(c: Context<AppEnv>, kind: ImageKind) {
   requireScope(c.get('apiKey'), 'images');
   const { request, files } = await readRequest(c, kind);
-  const { width, height } = resolveModelSize(kind, request);
   const images = [];
   for (const name of IMAGE_FIELDS[kind]) {
     const file = files[name];
-    const image = file
-      ? { bytes: new Uint8Array(await file.arrayBuffer()), contentType: '' }
+    const { bytes } = file
+      ? { bytes: new Uint8Array(await file.arrayBuffer()) }
       : decodeImageData(String(request[name]), name);
-    if (image.bytes.length > MAX_IMAGE_BYTES)
+    if (bytes.length > MAX_IMAGE_BYTES)
       throw new ApiError('payload_too_large', `${name} is over ${MAX_IMAGE_BYTES / 1048576} MB.`, {
         param: name,
       });
-    image.contentType = sniffImage(image.bytes, name);
-    images.push({ name, ...image });
+    images.push({ name, bytes, header: readImageHeader(bytes, name) });
   }
+  // img2img and inpaint keep the init image's size (the runner does not resize): that size is
+  // what is checked against the model and priced.
+  const init = images[0]?.header;
+  if (init) checkInitImageSize(request, init, images[1]?.header);
+  const { width, height } = resolveModelSize(kind, {
+    model: request.model,
+    width: init?.width ?? request.width,
+    height: init?.height ?? request.height,
+  });
   const { webhook, init_image: _i, mask_image: _m, ...rest } = request;
   const input = { ...rest, width, height };
   const strength = kind === 'txt2img' ? 1 : request.strength;
@@ -121,10 +135,37 @@ async function handle(c: Context<AppEnv>, kind: ImageKind) {
     kind: kind as JobKind,
     model: request.model,
     input,
-    images,
+    images: images.map((i) => ({
+      name: i.name,
+      bytes: i.bytes,
+      contentType: i.header.contentType,
+    })),
     cost: imageCost({ steps: request.steps, width, height, n: request.n, strength }),
     webhook: webhook ?? null,
   });
+}
+
+/** The init image decides the size: a multiple of 8, the mask the same, width/height agreeing. */
+function checkInitImageSize(request: ImageRequest, init: ImageHeader, mask?: ImageHeader) {
+  if (init.width % 8 !== 0 || init.height % 8 !== 0)
+    throw new ApiError(
+      'invalid_image',
+      `init_image is ${init.width}x${init.height}; each side must be a multiple of 8.`,
+      { param: 'init_image' },
+    );
+  if (mask && (mask.width !== init.width || mask.height !== init.height))
+    throw new ApiError(
+      'invalid_image',
+      `mask_image is ${mask.width}x${mask.height} but init_image is ${init.width}x${init.height}.`,
+      { param: 'mask_image' },
+    );
+  for (const side of ['width', 'height'] as const)
+    if (request[side] !== undefined && request[side] !== init[side])
+      throw new ApiError(
+        'invalid_request',
+        `${side} ${request[side]} differs from init_image's ${init[side]}: the output keeps the init image's size (leave ${side} out, or resize the image).`,
+        { param: side },
+      );
 }
 
 export function registerImageRoutes(app: App) {

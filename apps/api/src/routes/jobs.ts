@@ -5,7 +5,7 @@ import { dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { respondWithJob } from '../jobs/create-job.ts';
 import { JOB_STATUSES, type JobRecord, toPublicJob } from '../jobs/job-record.ts';
-import { requireScope } from '../middleware/auth/index.ts';
+import { requireScope, scopeRequired } from '../middleware/auth/index.ts';
 import { Id } from '../schemas/bounds.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobListSchema, JobSchema } from '../schemas/job.ts';
@@ -42,6 +42,7 @@ const listRoute = createRoute({
   tags: ['Jobs'],
   summary: 'List jobs, newest first',
   security: [{ bearer: [] }],
+  middleware: [scopeRequired('read')] as const,
   request: {
     query: z.object({
       status: z.enum(JOB_STATUSES).optional(),

@@ -4,7 +4,7 @@ import { planAnimation } from '../jobs/animation-plan.ts';
 import { createJob } from '../jobs/create-job.ts';
 import type { Json } from '../jobs/job-record.ts';
 import { resolveModelSize } from '../jobs/resolve-model-size.ts';
-import { requireScope } from '../middleware/auth/index.ts';
+import { requireScope, scopeRequired } from '../middleware/auth/index.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
 import { AnimateRequest } from '../schemas/video-jobs.ts';
@@ -17,6 +17,7 @@ const animateRoute = createRoute({
   description:
     'Deforum settings JSON in, an MP4 (or GIF) out. Same queueing, Prefer and Idempotency-Key rules as images.',
   security: [{ bearer: [] }],
+  middleware: [scopeRequired('videos')] as const,
   request: {
     body: { content: { 'application/json': { schema: AnimateRequest } }, required: true },
   },
@@ -39,13 +40,15 @@ export function registerVideoRoutes(app: App) {
       width: request.settings.W,
       height: request.settings.H,
     });
-    const plan = planAnimation({ ...request.settings, W: width, H: height });
+    const requested = { ...request.settings, W: width, H: height };
+    const plan = planAnimation(requested);
     return await createJob(c, {
       kind: 'animate',
       model: request.model,
       input: { settings: plan.settings as Record<string, Json> },
       images: [],
       cost: plan.cost,
+      fingerprint: requested as Record<string, Json>,
       webhook: request.webhook ?? null,
     });
   });

@@ -23,7 +23,8 @@ const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
  *
  * Where we differ from Deforum: a schedule without frame 0 is filled before its first keyframe
  * with that keyframe's value (Deforum raises); commas inside function calls are fine (Deforum's
- * regex splits on them); a keyframe at or after maxFrames is ignored, as in Deforum; an expression
+ * regex splits on them); a keyframe at or after maxFrames, or before frame 0 (Deforum's default
+ * seed_schedule has "max_f-2", which is -1 in a one-frame video), is ignored, as in Deforum; an expression
  * that is not finite at some frame (log(0), 1/0) is an error rather than silently interpolated.
  */
 export function parseSchedule(
@@ -48,7 +49,7 @@ export function parseSchedule(
   const keyframes = new Map<number, Keyframe>();
   for (const k of splitKeyframes(text)) {
     const frameValue = k.frameExpression(scope);
-    if (!Number.isFinite(frameValue) || frameValue < 0) {
+    if (!Number.isFinite(frameValue)) {
       throw new SdedgeError(
         'invalid_schedule',
         `Keyframe position at ${k.at} is ${frameValue}, not a frame number.`,
@@ -56,7 +57,7 @@ export function parseSchedule(
       );
     }
     const frame = Math.trunc(frameValue);
-    if (frame >= maxFrames) continue;
+    if (frame < 0 || frame >= maxFrames) continue;
     const number = NUMBER.test(k.value) ? Number(k.value) : null;
     keyframes.set(frame, { frame, number, expression: compileExpression(k.value, k.valueAt) });
   }

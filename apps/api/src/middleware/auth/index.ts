@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../../app-env.ts';
 import { ApiError } from '../../errors.ts';
 import { safeEqual, sha256Hex } from '../../hashing.ts';
 import {
@@ -85,6 +86,17 @@ export function apiKeyAuth(
 export function requireScope(key: ApiKeyRecord, scope: Scope) {
   if (!key.scopes.includes(scope))
     throw new ApiError('forbidden', `This API key lacks the "${scope}" scope.`, { scope });
+}
+
+/**
+ * The same check as route middleware: it runs before the route's body and query validators, so a
+ * key without the scope hears 403 whatever it sent (not a 400 that tells it about the body).
+ */
+export function scopeRequired(scope: Scope): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    requireScope(c.get('apiKey'), scope);
+    await next();
+  };
 }
 
 export interface TokenAuthOptions {
