@@ -251,6 +251,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Error */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -339,7 +348,8 @@ export interface paths {
                     "application/json": {
                         lease_id: string;
                         outputs: {
-                            content_type: string;
+                            /** @enum {string} */
+                            content_type: "image/png" | "image/jpeg" | "image/webp" | "image/gif" | "video/mp4" | "video/webm";
                             height: number;
                             name: string;
                             seed: number;
@@ -1903,7 +1913,7 @@ export interface paths {
         };
         /**
          * Credit balance and usage by day and kind
-         * @description Price: 1 credit per denoising step per 512x512 of output per image (img2img and inpaint: strength x steps); a video is the sum of its diffused frames. Usage counts credits charged (reservations net of refunds).
+         * @description Price: 1 credit per denoising step per 512x512 of output per image (img2img and inpaint: strength x steps); a video is the sum of its diffused frames. Usage counts the credits settled jobs were charged, by the day they ended (a job refunded in full is not counted); `reserved` is what jobs not yet ended hold.
          */
         get: {
             parameters: {
@@ -1924,6 +1934,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             balance: number;
+                            /** @description Credits held by jobs not yet ended */
+                            reserved: number;
                             usage: {
                                 credits: number;
                                 day: string;
@@ -2114,6 +2126,7 @@ export interface components {
             revoked_at: string | null;
             scopes: ("images" | "videos" | "read")[];
         };
+        /** @description Unknown keys are passed to the runner as they are, within 64 KB and 8 levels of nesting. */
         DeforumSettings: {
             /** @default 1 */
             diffusion_cadence?: number;
@@ -2373,6 +2386,7 @@ export interface components {
             events?: ("queued" | "started" | "output" | "succeeded" | "failed" | "canceled")[];
             /**
              * Format: uri
+             * @description A public http(s) URL: loopback, private, link-local and metadata addresses are refused (400 unsafe_webhook_url), when the job is made and again at each delivery. Redirects are not followed.
              * @example https://example.com/hooks/sdedge
              */
             url: string;
