@@ -284,7 +284,7 @@ describe('the GPU runner against the API under wrangler dev', () => {
     expect((await call(`/v1/jobs/${job.id}/cancel`, {})).status).toBe(200);
   });
 
-  it('never leases a job for a model it lacks, and fails bad Deforum settings for good with a full refund', async () => {
+  it('never leases a job for a model it lacks, and fails an undecodable image for good with a full refund', async () => {
     const token = await newKey(1000);
     await runner();
     const other = await submit(
@@ -292,24 +292,17 @@ describe('the GPU runner against the API under wrangler dev', () => {
       { prompt: 'a lighthouse', model: 'stable-diffusion-v1-5', steps: 2 },
       token,
     );
+    // A PNG whose header is fine (the API checks headers) but which has no pixel data: only the
+    // runner's decoder finds out. (Bad Deforum settings are now refused by the API itself.)
     const bad = await submit(
-      'animate',
-      {
-        settings: {
-          max_frames: 3,
-          W: 64,
-          H: 64,
-          steps: 2,
-          zoom: '0:(1.0), 2:(1.1',
-          prompts: { '0': 'a red circle' },
-        },
-      },
+      'img2img',
+      { prompt: 'a red circle', steps: 2, init_image: headerOnlyPng(64, 64) },
       token,
     );
     const failed = await untilEnded(bad.id, token);
     expect(failed).toMatchObject({ status: 'failed', attempts: 1, usage: { credits: 0 } });
-    expect(failed.error?.code).toBe('invalid_settings');
-    expect(failed.error?.message).toMatch(/zoom/);
+    expect(failed.error?.code).toBe('invalid_image');
+    expect(failed.error?.message).toMatch(/could not be decoded/);
     expect(await balance(token)).toBe(
       1000 - (await getJob(other.id, token)).usage.credits_reserved,
     );
@@ -317,3 +310,13 @@ describe('the GPU runner against the API under wrangler dev', () => {
     expect((await call(`/v1/jobs/${other.id}/cancel`, {}, token)).status).toBe(200);
   });
 });
+
+/** A PNG signature and IHDR, and nothing else (base64). */
+function headerOnlyPng(width: number, height: number): string {
+  const b = Buffer.alloc(33);
+  b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  b.writeUInt32BE(width, 16);
+  b.writeUInt32BE(height, 20);
+  b.set([8, 2, 0, 0, 0], 24);
+  return b.toString('base64');
+}

@@ -258,7 +258,8 @@ describe('the SDK against the API and a runner', () => {
     const limitedError = await slow.models().catch((e) => e);
     expect(limitedError).toBeInstanceOf(RateLimitError);
     expect(limitedError.retryAfter).toBeGreaterThan(0);
-    const failed = await sd
+    // Settings the API can evaluate itself are refused at once ...
+    const refused = await sd
       .animate({
         max_frames: 3,
         W: 64,
@@ -268,8 +269,17 @@ describe('the SDK against the API and a runner', () => {
         prompts: { 0: 'a' },
       })
       .catch((e) => e);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(refused).toMatchObject({ code: 'invalid_settings', param: 'settings.zoom' });
+    // ... what only the runner finds (a PNG with a header and no pixels) fails the job.
+    const png = Buffer.alloc(33);
+    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    png.writeUInt32BE(64, 16);
+    png.writeUInt32BE(64, 20);
+    png.set([8, 2, 0, 0, 0], 24);
+    const failed = await sd.img2img(new Uint8Array(png), 'x', { steps: 2 }).catch((e) => e);
     expect(failed).toBeInstanceOf(JobFailedError);
-    expect(failed.code).toBe('invalid_settings');
+    expect(failed.code).toBe('invalid_image');
     // A job no runner serves: its queue deadline passes, and it is canceled.
     const stuck = await sd
       .txt2img('a lighthouse', {

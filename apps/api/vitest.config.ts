@@ -16,6 +16,8 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             WEBHOOK_DNS_RESOLVER: 'https://dns.test/dns-query',
+            // Low, so the signed-link limit test stays short.
+            SIGNED_LINK_RATE_PER_MINUTE: '40',
           },
           outboundService: webhookReceiver,
         },

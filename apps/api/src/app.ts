@@ -123,8 +123,15 @@ export function createApp() {
   const limit = rateLimit({
     hit: (c) => accountOf(c.env, c.get('apiKey').id).hit(c.get('apiKey').rateLimitPerMinute),
   });
+  const linkLimit = rateLimit({
+    hit: (c) =>
+      accountOf(c.env, `ip:${c.req.header('cf-connecting-ip') ?? 'local'}`).hit(
+        Number(c.env.SIGNED_LINK_RATE_PER_MINUTE) || 600,
+      ),
+  });
   app.use('/v1/*', async (c, next) => {
-    if (isSignedOutputRequest(new URL(c.req.url))) return next();
+    // A signed link carries no key: it is limited per client IP instead, valid or forged.
+    if (isSignedOutputRequest(new URL(c.req.url))) return await linkLimit(c, next);
     await keyAuth(c as never, async () => {
       await limit(c, next);
     });

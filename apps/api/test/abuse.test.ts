@@ -230,3 +230,22 @@ describe('headers on every answer', () => {
     expect((await api(key, '/v1/jobs')).headers.get('cache-control')).toBe('no-store');
   });
 });
+
+describe('signed links are rate limited per client IP', () => {
+  it('limits forged signatures from one address (429), not other addresses', async () => {
+    const forged = `${BASE}/v1/outputs/job_x/0.png?expires=9999999999&signature=forged`;
+    const from = (ip: string) => SELF.fetch(forged, { headers: { 'cf-connecting-ip': ip } });
+    const ip = `198.51.100.${Math.floor(Math.random() * 250)}`;
+    const statuses: number[] = [];
+    for (let batch = 0; batch < 3; batch++)
+      statuses.push(
+        ...(await Promise.all(Array.from({ length: 20 }, () => from(ip)))).map((r) => r.status),
+      );
+    // 40 a minute here (vitest.config.ts), refilling at 2 a second while the test runs.
+    const verified = statuses.filter((s) => s === 403).length;
+    expect(verified).toBeGreaterThanOrEqual(40);
+    expect(verified).toBeLessThan(48);
+    expect(statuses.filter((s) => s === 429).length).toBe(60 - verified);
+    expect((await from('203.0.113.9')).status).toBe(403);
+  });
+});

@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { type ApiErrorData, apiErrorData } from '../errors.ts';
+import { takeToken } from './rate-bucket.ts';
 
 export interface AdmitRequest {
   jobId: string;
@@ -26,7 +27,7 @@ const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 /**
  * One API key's account: its credit balance and ledger, its idempotency keys and its rate-limit
- * window. A Durable Object runs one call at a time and its SQLite writes are synchronous, so
+ * bucket. A Durable Object runs one call at a time and its SQLite writes are synchronous, so
  * "check the balance, then reserve" cannot interleave: 50 concurrent jobs with credits for 10
  * admit exactly 10.
  *
@@ -42,7 +43,9 @@ export class Account extends DurableObject<Env> {
         job_kind TEXT, created_at INTEGER NOT NULL, PRIMARY KEY (job_id, kind));
       CREATE TABLE IF NOT EXISTS idempotency (
         key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS rate_window (window_start INTEGER NOT NULL, count INTEGER NOT NULL);
+      DROP TABLE IF EXISTS rate_window;
+      CREATE TABLE IF NOT EXISTS rate_bucket (
+        tokens REAL NOT NULL, at INTEGER NOT NULL, rate_limit INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS token_jobs (
         token_id TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL,
         PRIMARY KEY (token_id, job_id));
@@ -191,25 +194,32 @@ export class Account extends DurableObject<Env> {
   }
 
   /**
-   * A fixed one-minute window per key. The object is the one counter for its key, so the count
-   * is exact under any concurrency; it is stored, so an evicted object keeps counting.
+   * One request against the key's token bucket (rate-bucket.ts). The object is the one counter
+   * for its key, so the count is exact under any concurrency; it is stored, so an evicted object
+   * keeps counting.
    */
   hit(limitPerMinute: number): RateDecision {
-    const now = Date.now();
-    const start = now - (now % 60000);
     const sql = this.ctx.storage.sql;
-    const row = sql.exec('SELECT window_start, count FROM rate_window').toArray()[0];
-    const count = row && Number(row.window_start) === start ? Number(row.count) : 0;
-    const resetSeconds = Math.ceil((start + 60000 - now) / 1000);
-    if (count >= limitPerMinute)
-      return { allowed: false, limit: limitPerMinute, remaining: 0, resetSeconds };
-    sql.exec('DELETE FROM rate_window');
-    sql.exec('INSERT INTO rate_window (window_start, count) VALUES (?, ?)', start, count + 1);
+    const row = sql.exec('SELECT tokens, at, rate_limit FROM rate_bucket').toArray()[0];
+    const decision = takeToken(
+      row
+        ? { tokens: Number(row.tokens), at: Number(row.at), limit: Number(row.rate_limit) }
+        : null,
+      limitPerMinute,
+      Date.now(),
+    );
+    sql.exec('DELETE FROM rate_bucket');
+    sql.exec(
+      'INSERT INTO rate_bucket (tokens, at, rate_limit) VALUES (?, ?, ?)',
+      decision.bucket.tokens,
+      decision.bucket.at,
+      decision.bucket.limit,
+    );
     return {
-      allowed: true,
+      allowed: decision.allowed,
       limit: limitPerMinute,
-      remaining: limitPerMinute - count - 1,
-      resetSeconds,
+      remaining: decision.remaining,
+      resetSeconds: decision.resetSeconds,
     };
   }
 
