@@ -1,3 +1,4 @@
+export { animationSteps } from './animation/animation-steps.ts';
 export { type ColorCoherence, matchColors } from './animation/color-match.ts';
 export {
   type AnimationSettings,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  animationSteps,
   encodeGif,
   encodeMp4,
   loadDeforumSettings,
@@ -234,6 +235,20 @@ describe('renderAnimation on the tiny model', () => {
       loadDeforumSettings({ ...base, seed_behavior: 'fixed' }).settings,
     );
     expect(other.frames[4].data).not.toEqual(a.frames[4].data);
+  });
+
+  it('runs exactly the steps animationSteps counts (what the API charges for)', async () => {
+    for (const extra of [
+      {},
+      { diffusion_cadence: 1, max_frames: 5, strength_schedule: '0: (0.5), 2: (0.0), 3: (0.7)' },
+      { max_frames: 4, enable_steps_scheduling: true, steps_schedule: '0: (3), 2: (6)' },
+      { animation_mode: 'Interpolation', max_frames: 3 },
+    ]) {
+      const { settings } = loadDeforumSettings({ ...base, ...extra });
+      let ran = 0;
+      await renderAnimation(pipe, settings, { onProgress: () => ran++ });
+      expect(ran, JSON.stringify(extra)).toBe(animationSteps(settings));
+    }
   });
 
   it('stops between steps when cancelled and keeps the frames made so far', async () => {

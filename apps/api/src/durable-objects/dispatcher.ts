@@ -12,6 +12,7 @@ import {
   toPublicJob,
 } from '../jobs/job-record.ts';
 import { uploadKey } from '../jobs/output-keys.ts';
+import { webhookUrlPolicy } from '../jobs/webhook-url.ts';
 import { DISPATCHER_SCHEMA, rowToJob } from './job-rows.ts';
 import { WebhookOutbox } from './webhook-outbox.ts';
 
@@ -74,10 +75,7 @@ export class Dispatcher extends DurableObject<Env> {
     this.outbox = new WebhookOutbox(
       ctx.storage.sql,
       env.SIGNING_SECRET,
-      {
-        allowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === 'true',
-        dnsResolver: env.WEBHOOK_DNS_RESOLVER ?? '',
-      },
+      webhookUrlPolicy(env),
       (work) => ctx.waitUntil(work),
     );
   }
@@ -314,11 +312,6 @@ export class Dispatcher extends DurableObject<Env> {
         void this.scheduleAlarm();
       },
     );
-  }
-
-  /** Whether no webhook delivery is being sent (for tests). */
-  deliveriesIdle(): boolean {
-    return this.outbox.idle;
   }
 
   /**

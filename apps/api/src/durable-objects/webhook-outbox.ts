@@ -17,11 +17,6 @@ export const WEBHOOK_IN_FLIGHT = 32;
 /** A receiver must answer within this; a slow one costs its own queue, nobody else's. */
 export const WEBHOOK_TIMEOUT_MS = 5000;
 
-export interface WebhookDeliveryPolicy extends WebhookUrlPolicy {
-  /** DNS-over-HTTPS JSON endpoint used to refuse names resolving to private addresses, or ''. */
-  dnsResolver: string;
-}
-
 /**
  * The Dispatcher's webhook deliveries, in its own SQLite (the `deliveries` table): one row per
  * job event a webhook asked for, retried with backoff under one webhook-id.
@@ -38,7 +33,7 @@ export class WebhookOutbox {
   constructor(
     private readonly sql: SqlStorage,
     private readonly signingSecret: string,
-    private readonly policy: WebhookDeliveryPolicy,
+    private readonly policy: WebhookUrlPolicy,
     /** Keeps the object alive while a send runs (DurableObjectState.waitUntil). */
     private readonly keepAlive: (work: Promise<unknown>) => void,
   ) {}
@@ -78,7 +73,7 @@ export class WebhookOutbox {
       const host = hostOf(job.webhook?.url ?? '');
       const busy = this.inFlight.get(host) ?? 0;
       if (busy >= WEBHOOK_PER_HOST) {
-        // Its turn comes when a send to this host ends (onSettled), at the latest after a timeout.
+        // Due again after one timeout, by when one of this host's sends has ended or been cut off.
         this.sql.exec(
           'UPDATE deliveries SET next_at = ? WHERE id = ?',
           Date.now() + WEBHOOK_TIMEOUT_MS,
@@ -91,20 +86,15 @@ export class WebhookOutbox {
       this.inFlight.set(host, busy + 1);
       this.sending++;
       const send = this.send(id, job, Number(delivery.event_seq))
-        .catch((error) => String(error))
-        .then((error) => {
-          this.record(id, Number(delivery.attempt) + 1, error);
+        .catch((error): SendResult => ({ error: String(error), final: false }))
+        .then((result) => {
+          this.record(id, Number(delivery.attempt) + 1, result);
           this.inFlight.set(host, (this.inFlight.get(host) ?? 1) - 1);
           this.sending--;
           onSettled();
         });
       this.keepAlive(send);
     }
-  }
-
-  /** Resolves once no send is running (tests and shutdown). */
-  get idle(): boolean {
-    return this.sending === 0;
   }
 
   prune(finishedBefore: number) {
@@ -114,8 +104,8 @@ export class WebhookOutbox {
     );
   }
 
-  /** POSTs one event; the error, or null when the receiver answered 2xx. */
-  private async send(id: string, job: JobRecord, eventSeq: number): Promise<string | null> {
+  /** POSTs one event; the error (null when the receiver answered 2xx), and whether it is final. */
+  private async send(id: string, job: JobRecord, eventSeq: number): Promise<SendResult> {
     const event = this.sql
       .exec('SELECT type, at FROM events WHERE job_id = ? AND seq = ?', job.id, eventSeq)
       .one();
@@ -131,7 +121,8 @@ export class WebhookOutbox {
     const unsafe =
       unsafeWebhookReason(url, this.policy) ??
       (await unsafeResolution(new URL(url).hostname, this.policy));
-    if (unsafe) return `refused: the webhook URL ${unsafe}`;
+    // Refused for good: a retry would be refused the same way.
+    if (unsafe) return { error: `refused: the webhook URL ${unsafe}`, final: true };
     try {
       const res = await fetch(url, {
         method: 'POST',
@@ -142,29 +133,21 @@ export class WebhookOutbox {
         signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       });
       await res.body?.cancel();
-      if (res.status >= 300 && res.status < 400)
-        return `HTTP ${res.status} (redirects are not followed)`;
-      return res.ok ? null : `HTTP ${res.status}`;
+      const redirect = res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : '';
+      return { error: res.ok ? null : `HTTP ${res.status}${redirect}`, final: false };
     } catch (e) {
-      return String(e);
+      return { error: String(e), final: false };
     }
   }
 
-  private record(id: string, attempt: number, error: string | null) {
-    if (error?.startsWith('refused:'))
-      this.sql.exec(
-        "UPDATE deliveries SET status = 'failed', attempt = ?, last_error = ? WHERE id = ?",
-        attempt,
-        error,
-        id,
-      );
-    else if (!error)
+  private record(id: string, attempt: number, { error, final }: SendResult) {
+    if (!error)
       this.sql.exec(
         "UPDATE deliveries SET status = 'delivered', attempt = ? WHERE id = ?",
         attempt,
         id,
       );
-    else if (attempt > WEBHOOK_BACKOFF_SECONDS.length)
+    else if (final || attempt > WEBHOOK_BACKOFF_SECONDS.length)
       this.sql.exec(
         "UPDATE deliveries SET status = 'failed', attempt = ?, last_error = ? WHERE id = ?",
         attempt,
@@ -182,6 +165,12 @@ export class WebhookOutbox {
   }
 }
 
+interface SendResult {
+  error: string | null;
+  /** No retry: the delivery is failed at once. */
+  final: boolean;
+}
+
 function hostOf(url: string): string {
   try {
     return new URL(url).host;
@@ -191,10 +180,7 @@ function hostOf(url: string): string {
 }
 
 /** Why `host`'s DNS answers make it unsafe, or null (also when no resolver is configured). */
-async function unsafeResolution(
-  host: string,
-  policy: WebhookDeliveryPolicy,
-): Promise<string | null> {
+async function unsafeResolution(host: string, policy: WebhookUrlPolicy): Promise<string | null> {
   if (!policy.dnsResolver || host.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(host)) return null;
   for (const type of ['A', 'AAAA']) {
     const url = `${policy.dnsResolver}?name=${encodeURIComponent(host)}&type=${type}`;

@@ -1,4 +1,9 @@
-import { type AnimationSettings, loadDeforumSettings, SdedgeError } from '@sdedge/pipeline/deforum';
+import {
+  type AnimationSettings,
+  animationSteps,
+  loadDeforumSettings,
+  SdedgeError,
+} from '@sdedge/pipeline/deforum';
 import { ApiError } from '../errors.ts';
 import { PIXELS_PER_UNIT } from '../pricing.ts';
 
@@ -34,32 +39,12 @@ export function planAnimation(raw: Record<string, unknown>): AnimationPlan {
       'init_image paths are not read by runners; an animation starts from txt2img.',
       { param: 'settings.init_image' },
     );
-  const steps = diffusedSteps(settings);
+  const steps = animationSteps(settings);
   return {
     settings: { ...raw, seed },
     steps,
     cost: Math.ceil((steps * settings.width * settings.height) / PIXELS_PER_UNIT),
   };
-}
-
-/**
- * The render loop's step count (packages/pipeline/src/animation/render-animation.ts): in 2D
- * mode every cadence-th frame is diffused, frame 0 by txt2img at its full steps and later ones
- * by img2img at denoising strength 1 - strength_schedule, which runs floor(steps * strength)
- * steps (diffusers' get_timesteps); Interpolation diffuses every frame from noise.
- */
-function diffusedSteps(s: AnimationSettings): number {
-  if (s.animationMode === 'Interpolation') return s.schedules.steps.reduce((a, b) => a + b, 0);
-  let total = 0;
-  for (let frame = 0; frame < s.maxFrames; frame += s.cadence) {
-    const steps = s.schedules.steps[frame] as number;
-    if (frame === 0) total += steps;
-    else {
-      const strength = 1 - Math.min(1, Math.max(0, s.schedules.strength[frame] as number));
-      total += Math.min(Math.floor(steps * strength), steps);
-    }
-  }
-  return total;
 }
 
 function randomSeed(): number {

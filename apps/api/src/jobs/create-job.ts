@@ -11,7 +11,7 @@ import {
   toPublicJob,
   type WebhookTarget,
 } from './job-record.ts';
-import { unsafeWebhookReason } from './webhook-url.ts';
+import { unsafeWebhookReason, webhookUrlPolicy } from './webhook-url.ts';
 
 export interface JobDraft {
   kind: JobKind;
@@ -70,9 +70,7 @@ export async function createJob(c: Context<AppEnv>, draft: JobDraft) {
 /** Admits and queues a job (or finds the one an Idempotency-Key already made). */
 export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<JobRecord> {
   if (draft.webhook) {
-    const unsafe = unsafeWebhookReason(draft.webhook.url, {
-      allowLoopback: c.env.WEBHOOK_ALLOW_LOOPBACK === 'true',
-    });
+    const unsafe = unsafeWebhookReason(draft.webhook.url, webhookUrlPolicy(c.env));
     if (unsafe)
       throw new ApiError('unsafe_webhook_url', `webhook.url ${unsafe}; give a public URL.`, {
         param: 'webhook.url',

@@ -8,6 +8,20 @@
 export interface WebhookUrlPolicy {
   /** Local development: 127.0.0.0/8, ::1 and localhost are allowed (never in a deployment). */
   allowLoopback: boolean;
+  /** DNS-over-HTTPS JSON endpoint used at delivery to refuse names resolving to private
+   * addresses, or '' (names are then checked by their spelling only). */
+  dnsResolver?: string;
+}
+
+/** The deployment's policy (wrangler.toml vars WEBHOOK_ALLOW_LOOPBACK, WEBHOOK_DNS_RESOLVER). */
+export function webhookUrlPolicy(env: {
+  WEBHOOK_ALLOW_LOOPBACK?: string;
+  WEBHOOK_DNS_RESOLVER?: string;
+}): WebhookUrlPolicy {
+  return {
+    allowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === 'true',
+    dnsResolver: env.WEBHOOK_DNS_RESOLVER ?? '',
+  };
 }
 
 /** Why this URL may not be a webhook, or null when it may. */

@@ -7,7 +7,7 @@ import { type ImageHeader, readImageHeader } from '../jobs/image-header.ts';
 import { decodeImageData, MAX_IMAGE_BYTES } from '../jobs/image-input.ts';
 import type { JobKind } from '../jobs/job-record.ts';
 import { resolveModelSize } from '../jobs/resolve-model-size.ts';
-import { requireScope, scopeRequired } from '../middleware/auth/index.ts';
+import { scopeRequired } from '../middleware/auth/index.ts';
 import { imageCost } from '../pricing.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
@@ -105,13 +105,12 @@ async function readRequest(c: Context<AppEnv>, kind: ImageKind) {
 }
 
 async function handle(c: Context<AppEnv>, kind: ImageKind) {
-  requireScope(c.get('apiKey'), 'images');
   const { request, files } = await readRequest(c, kind);
   const images = [];
   for (const name of IMAGE_FIELDS[kind]) {
     const file = files[name];
-    const { bytes } = file
-      ? { bytes: new Uint8Array(await file.arrayBuffer()) }
+    const bytes = file
+      ? new Uint8Array(await file.arrayBuffer())
       : decodeImageData(String(request[name]), name);
     if (bytes.length > MAX_IMAGE_BYTES)
       throw new ApiError('payload_too_large', `${name} is over ${MAX_IMAGE_BYTES / 1048576} MB.`, {

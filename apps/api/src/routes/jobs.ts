@@ -117,7 +117,6 @@ export function registerJobRoutes(app: App) {
   });
 
   app.openapi(listRoute, async (c) => {
-    requireScope(c.get('apiKey'), 'read');
     const query = c.req.valid('query');
     const before = query.cursor ? decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER;
     const rows = await c.env.DB.prepare(

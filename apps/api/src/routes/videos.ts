@@ -4,7 +4,7 @@ import { planAnimation } from '../jobs/animation-plan.ts';
 import { createJob } from '../jobs/create-job.ts';
 import type { Json } from '../jobs/job-record.ts';
 import { resolveModelSize } from '../jobs/resolve-model-size.ts';
-import { requireScope, scopeRequired } from '../middleware/auth/index.ts';
+import { scopeRequired } from '../middleware/auth/index.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { JobSchema } from '../schemas/job.ts';
 import { AnimateRequest } from '../schemas/video-jobs.ts';
@@ -33,7 +33,6 @@ const animateRoute = createRoute({
 
 export function registerVideoRoutes(app: App) {
   app.openapi(animateRoute, async (c) => {
-    requireScope(c.get('apiKey'), 'videos');
     const request = c.req.valid('json');
     const { width, height } = resolveModelSize('animate', {
       model: request.model,
