@@ -140,7 +140,8 @@ export function dispatcherStub() {
 export async function clearQueue() {
   await runInDurableObject(dispatcherStub(), (_instance: Dispatcher, state) => {
     state.storage.sql.exec(
-      "UPDATE jobs SET status = 'canceled', settled = 1 WHERE status IN ('queued', 'running')",
+      "UPDATE jobs SET status = 'canceled', settled = 1, finished_at = ? WHERE status IN ('queued', 'running')",
+      Date.now(),
     );
   });
 }

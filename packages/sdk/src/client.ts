@@ -42,6 +42,11 @@ export interface JobCallOptions {
   /** ms, or { queue, run, total }: past it the job is canceled and APITimeoutError thrown. */
   timeout?: Timeout;
   webhook?: Webhook;
+  /**
+   * Seconds the job may wait on the server for a runner (default 3600): past it the job fails
+   * with `queue_timeout` and is refunded, even if this client has gone.
+   */
+  queueTimeoutSeconds?: number;
   /** Made once per call when not given, and reused on every retry of the create. */
   idempotencyKey?: string;
   /** false: poll instead of streaming events. */
@@ -84,6 +89,7 @@ const JOB_OPTIONS = [
   'signal',
   'timeout',
   'webhook',
+  'queueTimeoutSeconds',
   'idempotencyKey',
   'stream',
   'model',
@@ -185,6 +191,9 @@ export class Sdedge {
       settings,
       ...(options.model ? { model: options.model } : {}),
       ...(options.webhook ? { webhook: options.webhook } : {}),
+      ...(options.queueTimeoutSeconds !== undefined
+        ? { queue_timeout_seconds: options.queueTimeoutSeconds }
+        : {}),
     };
     const job = await this.run('/v1/videos/animate', body, options);
     const [output] = job.outputs;
@@ -273,6 +282,7 @@ function imageFields(
     n: options.n,
     strength: options.strength,
     webhook: options.webhook,
+    queue_timeout_seconds: options.queueTimeoutSeconds,
   };
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }

@@ -1,7 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { type ApiErrorData, apiErrorData } from '../errors.ts';
+import { ACCOUNT_MIGRATIONS } from './account-schema.ts';
 import { takeToken } from './rate-bucket.ts';
+import { migrateSchema } from './schema-migrations.ts';
 
 export interface AdmitRequest {
   jobId: string;
@@ -37,24 +39,12 @@ const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export class Account extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS ledger (
-        job_id TEXT NOT NULL, kind TEXT NOT NULL, amount INTEGER NOT NULL, charged INTEGER,
-        job_kind TEXT, created_at INTEGER NOT NULL, PRIMARY KEY (job_id, kind));
-      CREATE TABLE IF NOT EXISTS idempotency (
-        key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
-      DROP TABLE IF EXISTS rate_window;
-      CREATE TABLE IF NOT EXISTS rate_bucket (
-        tokens REAL NOT NULL, at INTEGER NOT NULL, rate_limit INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS token_jobs (
-        token_id TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL,
-        PRIMARY KEY (token_id, job_id));
-    `);
+    migrateSchema(ctx, ACCOUNT_MIGRATIONS);
   }
 
+  /** The running balance: kept beside the ledger in the same transaction, never re-summed. */
   balance(): number {
-    const row = this.ctx.storage.sql.exec('SELECT COALESCE(SUM(amount), 0) AS b FROM ledger').one();
-    return Number(row.b);
+    return Number(this.ctx.storage.sql.exec('SELECT credits FROM balance').one().credits);
   }
 
   /**
@@ -236,14 +226,19 @@ export class Account extends DurableObject<Env> {
     jobKind: string | null,
     charged?: number,
   ) {
-    this.ctx.storage.sql.exec(
-      'INSERT OR IGNORE INTO ledger (job_id, kind, amount, charged, job_kind, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      jobId,
-      kind,
-      amount,
-      charged ?? null,
-      jobKind,
-      Date.now(),
-    );
+    const sql = this.ctx.storage.sql;
+    const added = sql
+      .exec(
+        `INSERT INTO ledger (job_id, kind, amount, charged, job_kind, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING RETURNING amount`,
+        jobId,
+        kind,
+        amount,
+        charged ?? null,
+        jobKind,
+        Date.now(),
+      )
+      .toArray();
+    if (added.length) sql.exec('UPDATE balance SET credits = credits + ?', amount);
   }
 }

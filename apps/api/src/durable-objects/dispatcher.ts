@@ -3,6 +3,7 @@ import { accountOf, type Env } from '../env.ts';
 import { type ApiErrorData, apiErrorData } from '../errors.ts';
 import { newId } from '../hashing.ts';
 import { openEventStream, type StoredEvent } from '../jobs/event-stream.ts';
+import { mirrorToHistory } from '../jobs/job-history.ts';
 import {
   isTerminal,
   type JobEventType,
@@ -13,13 +14,19 @@ import {
 } from '../jobs/job-record.ts';
 import { uploadKey } from '../jobs/output-keys.ts';
 import { webhookUrlPolicy } from '../jobs/webhook-url.ts';
-import { DISPATCHER_SCHEMA, rowToJob } from './job-rows.ts';
+import { Q } from './dispatcher-queries.ts';
+import { DISPATCHER_MIGRATIONS } from './dispatcher-schema.ts';
+import { rowToJob } from './job-rows.ts';
+import { migrateSchema } from './schema-migrations.ts';
 import { WebhookOutbox } from './webhook-outbox.ts';
 
 export type NewJob = Pick<
   JobRecord,
   'id' | 'keyId' | 'kind' | 'model' | 'input' | 'inputImages' | 'cost' | 'webhook' | 'baseUrl'
->;
+> & {
+  /** A job no runner has taken this long after it was queued fails, refunded in full. */
+  queueTimeoutSeconds: number;
+};
 
 export interface LeaseRequest {
   runnerId: string;
@@ -47,8 +54,15 @@ export interface RunnerEvent {
 /** A lease that expires puts its job back in the queue, at most this many attempts in all. */
 export const MAX_ATTEMPTS = 3;
 
-/** How long a finished job's events stay (for Last-Event-ID resumes and late readers). */
-export const EVENT_RETENTION_MS = 24 * 3600 * 1000;
+/**
+ * How long a finished job stays in the Dispatcher: its event stream can be resumed and its
+ * webhooks retried (they give up within two hours). After that the job, its events and its
+ * deliveries are pruned, and reads answer it from its D1 history row.
+ */
+export const FINISHED_JOB_RETENTION_MS = 24 * 3600 * 1000;
+
+/** The alarm's work per run on each kind of backlog; it runs again at once while more is left. */
+const ALARM_BATCH = 200;
 
 type Watcher = (event: StoredEvent, job: JobRecord) => void;
 
@@ -69,9 +83,12 @@ export class Dispatcher extends DurableObject<Env> {
   private leaseWaiters = new Set<() => void>();
   private outbox: WebhookOutbox;
 
+  /** When the alarm is set for (null: none); undefined until read once from storage. */
+  private alarmAt: number | null | undefined;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(DISPATCHER_SCHEMA);
+    migrateSchema(ctx, DISPATCHER_MIGRATIONS);
     this.outbox = new WebhookOutbox(
       ctx.storage.sql,
       env.SIGNING_SECRET,
@@ -86,10 +103,12 @@ export class Dispatcher extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const existing = this.find(job.id);
     if (existing) return existing;
-    const seq = Number(sql.exec('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM jobs').one().s);
+    const seq = Number(sql.exec(Q.nextSeq).one().value);
+    const now = Date.now();
     sql.exec(
-      `INSERT INTO jobs (id, seq, key_id, kind, model, status, input, input_images, cost, webhook, base_url, created_at)
-       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO jobs (id, seq, key_id, kind, model, status, input, input_images, cost, webhook, base_url,
+         created_at, queue_timeout, queue_deadline)
+       VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
       job.id,
       seq,
       job.keyId,
@@ -100,7 +119,9 @@ export class Dispatcher extends DurableObject<Env> {
       job.cost,
       job.webhook ? JSON.stringify(job.webhook) : null,
       job.baseUrl,
-      Date.now(),
+      now,
+      job.queueTimeoutSeconds,
+      now + job.queueTimeoutSeconds * 1000,
     );
     this.emit(job.id, 'queued', { attempt: 0 });
     for (const wake of this.leaseWaiters) wake();
@@ -291,15 +312,19 @@ export class Dispatcher extends DurableObject<Env> {
   // ---- time ---------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
-    for (const id of this.expireLeases()) await this.sideEffects(id);
-    const unfinished = this.ctx.storage.sql
-      .exec(
-        "SELECT id FROM jobs WHERE (settled = 0 AND status IN ('succeeded', 'failed', 'canceled')) OR mirrored = 0",
-      )
-      .toArray();
-    for (const row of unfinished) await this.sideEffects(String(row.id));
+    this.alarmAt = null; // a fired alarm is no longer set
+    for (const id of this.expireLeases()) await this.sideEffects(id, { reschedule: false });
+    for (const id of this.expireQueued()) await this.sideEffects(id, { reschedule: false });
+    const sql = this.ctx.storage.sql;
+    const pending = new Set(
+      [
+        ...sql.exec(Q.unsettled, ALARM_BATCH).toArray(),
+        ...sql.exec(Q.unmirrored, ALARM_BATCH).toArray(),
+      ].map((row) => String(row.id)),
+    );
+    for (const id of pending) await this.sideEffects(id, { reschedule: false });
     this.startDeliveries();
-    this.pruneHistory();
+    this.pruneFinished();
     await this.scheduleAlarm();
   }
 
@@ -315,16 +340,20 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   /**
-   * Job events are kept for a day after the job ends (the window in which a stream can resume),
-   * finished webhook deliveries for a week; job records stay (they are small).
+   * Finished jobs leave the Dispatcher FINISHED_JOB_RETENTION_MS after they end, with their
+   * events and deliveries, once settled and written to D1 (which answers for them from then on).
    */
-  private pruneHistory() {
+  private pruneFinished() {
     const sql = this.ctx.storage.sql;
-    sql.exec(
-      'DELETE FROM events WHERE job_id IN (SELECT id FROM jobs WHERE finished_at < ?)',
-      Date.now() - EVENT_RETENTION_MS,
-    );
-    this.outbox.prune(Date.now() - 7 * 86400 * 1000);
+    const old = sql
+      .exec(Q.prunable, Date.now() - FINISHED_JOB_RETENTION_MS, ALARM_BATCH)
+      .toArray()
+      .map((row) => String(row.id));
+    for (const id of old) {
+      sql.exec('DELETE FROM events WHERE job_id = ?', id);
+      sql.exec('DELETE FROM deliveries WHERE job_id = ?', id);
+      sql.exec('DELETE FROM jobs WHERE id = ?', id);
+    }
   }
 
   /** Server-Sent Events: GET /events?job=ID with an optional Last-Event-ID header. */
@@ -347,7 +376,7 @@ export class Dispatcher extends DurableObject<Env> {
   // ---- internals ------------------------------------------------------------------------------
 
   private find(id: string): JobRecord | null {
-    const row = this.ctx.storage.sql.exec('SELECT * FROM jobs WHERE id = ?', id).toArray()[0];
+    const row = this.ctx.storage.sql.exec(Q.jobById, id).toArray()[0];
     return row ? rowToJob(row) : null;
   }
 
@@ -369,11 +398,7 @@ export class Dispatcher extends DurableObject<Env> {
 
   private eventsAfter(jobId: string, after: number): StoredEvent[] {
     return this.ctx.storage.sql
-      .exec(
-        'SELECT seq, type, data FROM events WHERE job_id = ? AND seq > ? ORDER BY seq',
-        jobId,
-        after,
-      )
+      .exec(Q.eventsAfter, jobId, after)
       .toArray()
       .map((r) => ({ seq: Number(r.seq), type: String(r.type), data: JSON.parse(String(r.data)) }));
   }
@@ -381,9 +406,7 @@ export class Dispatcher extends DurableObject<Env> {
   /** Appends an event, tells watchers, and queues webhook deliveries the job asked for. */
   private emit(jobId: string, type: JobEventType, data: unknown) {
     const sql = this.ctx.storage.sql;
-    const seq = Number(
-      sql.exec('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM events WHERE job_id = ?', jobId).one().s,
-    );
+    const seq = Number(sql.exec(Q.nextEventSeq, jobId).one().s);
     const now = Date.now();
     sql.exec(
       'INSERT INTO events (job_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)',
@@ -427,22 +450,14 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   private nextEligible(models: string[]) {
-    return this.ctx.storage.sql
-      .exec(
-        `SELECT j.id FROM jobs j
-         WHERE j.status = 'queued' AND j.model IN (SELECT value FROM json_each(?))
-         ORDER BY (SELECT COUNT(*) FROM jobs r WHERE r.key_id = j.key_id AND r.status = 'running'), j.seq
-         LIMIT 1`,
-        JSON.stringify(models),
-      )
-      .toArray()[0];
+    return this.ctx.storage.sql.exec(Q.nextEligible, JSON.stringify(models)).toArray()[0];
   }
 
   private heldLease(
     jobId: string,
     leaseId: string,
   ): { job: JobRecord; leaseSeconds: number } | ApiErrorData {
-    const row = this.ctx.storage.sql.exec('SELECT * FROM jobs WHERE id = ?', jobId).toArray()[0];
+    const row = this.ctx.storage.sql.exec(Q.jobById, jobId).toArray()[0];
     if (!row) return apiErrorData('job_not_found', `No job ${jobId}.`);
     const job = rowToJob(row);
     if (job.status === 'canceled')
@@ -457,12 +472,7 @@ export class Dispatcher extends DurableObject<Env> {
 
   /** Running jobs past their lease deadline: back to the queue, or failed after the last attempt. */
   private expireLeases(): string[] {
-    const expired = this.ctx.storage.sql
-      .exec(
-        "SELECT id, attempts FROM jobs WHERE status = 'running' AND lease_deadline < ?",
-        Date.now(),
-      )
-      .toArray();
+    const expired = this.ctx.storage.sql.exec(Q.expiredLeases, Date.now(), ALARM_BATCH).toArray();
     for (const row of expired) {
       const id = String(row.id);
       if (Number(row.attempts) < MAX_ATTEMPTS) this.requeue(id);
@@ -478,9 +488,26 @@ export class Dispatcher extends DurableObject<Env> {
     return expired.map((r) => String(r.id));
   }
 
+  /** Queued jobs no runner took before their queue deadline: failed, refunded in full. */
+  private expireQueued(): string[] {
+    const overdue = this.ctx.storage.sql.exec(Q.overdueQueued, Date.now(), ALARM_BATCH).toArray();
+    for (const row of overdue)
+      this.finish(String(row.id), 'failed', {
+        charged: 0,
+        error: {
+          code: 'queue_timeout',
+          message: `No runner took this job within ${row.queue_timeout} seconds; its credits are refunded.`,
+        },
+      });
+    return overdue.map((r) => String(r.id));
+  }
+
+  /** Back to the queue (a lease lost or handed back), with a fresh queue deadline. */
   private requeue(id: string) {
     this.ctx.storage.sql.exec(
-      "UPDATE jobs SET status = 'queued', lease_id = NULL, runner_id = NULL, lease_deadline = NULL, mirrored = 0 WHERE id = ?",
+      `UPDATE jobs SET status = 'queued', lease_id = NULL, runner_id = NULL, lease_deadline = NULL, mirrored = 0,
+         queue_deadline = ? + queue_timeout * 1000 WHERE id = ?`,
+      Date.now(),
       id,
     );
     this.emit(id, 'queued', { attempt: this.get(id).attempts });
@@ -505,8 +532,11 @@ export class Dispatcher extends DurableObject<Env> {
     this.emit(id, status, status === 'failed' ? { error: job.error } : { credits: job.charged });
   }
 
-  /** Settles credits and writes the D1 history row; the alarm retries what fails. */
-  private async sideEffects(id: string) {
+  /**
+   * Settles credits and writes the D1 history row (with the whole record once the job has
+   * ended: D1 answers for it after it is pruned here); the alarm retries what fails.
+   */
+  private async sideEffects(id: string, options = { reschedule: true }) {
     const job = this.get(id);
     const row = this.ctx.storage.sql
       .exec('SELECT settled, mirrored FROM jobs WHERE id = ?', id)
@@ -517,20 +547,7 @@ export class Dispatcher extends DurableObject<Env> {
         this.ctx.storage.sql.exec('UPDATE jobs SET settled = 1 WHERE id = ?', id);
       }
       if (Number(row.mirrored) === 0) {
-        await this.env.DB.prepare(
-          `INSERT INTO jobs (id, key_id, seq, kind, status, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at`,
-        )
-          .bind(
-            id,
-            job.keyId,
-            job.seq,
-            job.kind,
-            job.status,
-            new Date(job.createdAt).toISOString(),
-            job.finishedAt ? new Date(job.finishedAt).toISOString() : null,
-          )
-          .run();
+        await mirrorToHistory(this.env.DB, job);
         // Only if nothing changed meanwhile: a newer status must be written again.
         this.ctx.storage.sql.exec(
           'UPDATE jobs SET mirrored = 1 WHERE id = ? AND status = ?',
@@ -541,34 +558,43 @@ export class Dispatcher extends DurableObject<Env> {
     } catch (error) {
       console.error(`side effects of ${id} failed, the alarm retries them`, error);
     }
-    await this.scheduleAlarm();
+    if (options.reschedule) await this.scheduleAlarm();
   }
 
-  /** The alarm fires at the next lease deadline, webhook retry, or pending side effect. */
+  /**
+   * The alarm fires at the next lease or queue deadline, webhook retry, pending side effect or
+   * prune. The time it is set for is kept in memory, so a request reads storage only when it
+   * moves the alarm earlier.
+   */
   private async scheduleAlarm() {
     const sql = this.ctx.storage.sql;
+    const now = Date.now();
     const times = [
-      sql.exec("SELECT MIN(lease_deadline) AS t FROM jobs WHERE status = 'running'").one().t,
+      sql.exec(Q.nextLeaseDeadline).one().t,
+      sql.exec(Q.nextQueueDeadline).one().t,
       this.outbox.nextDueAt(),
     ]
       .filter((t) => t !== null)
       .map(Number);
-    const pending = sql
-      .exec(
-        "SELECT 1 FROM jobs WHERE (settled = 0 AND status IN ('succeeded', 'failed', 'canceled')) OR mirrored = 0 LIMIT 1",
-      )
-      .toArray().length;
-    if (pending) times.push(Date.now() + 5000);
-    const oldestFinished = sql
-      .exec(
-        'SELECT MIN(finished_at) AS t FROM jobs WHERE finished_at IS NOT NULL AND id IN (SELECT job_id FROM events)',
-      )
-      .one().t;
-    if (oldestFinished !== null) times.push(Number(oldestFinished) + EVENT_RETENTION_MS);
+    const pending =
+      sql.exec(Q.unsettled, 1).toArray().length + sql.exec(Q.unmirrored, 1).toArray().length;
+    if (pending) times.push(now + 5000);
+    const oldestFinished = sql.exec(Q.oldestFinished).one().t;
+    if (oldestFinished !== null) {
+      const pruneAt = Number(oldestFinished) + FINISHED_JOB_RETENTION_MS;
+      if (pruneAt > now) times.push(pruneAt);
+      else if (sql.exec(Q.prunable, now - FINISHED_JOB_RETENTION_MS, 1).toArray().length)
+        times.push(now); // more than one batch to prune
+      // Past due but not prunable: it waits on a side effect or a webhook, which retry on their own.
+      else times.push(now + 60000);
+    }
     if (times.length === 0) return;
-    const next = Math.max(Math.min(...times), Date.now());
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+    const next = Math.max(Math.min(...times), now);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > next) {
+      await this.ctx.storage.setAlarm(next);
+      this.alarmAt = next;
+    }
   }
 }
 

@@ -1,25 +1,6 @@
 import type { JobRecord } from '../jobs/job-record.ts';
 
-/** The Dispatcher's SQLite schema, and rows to records. */
-export const DISPATCHER_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, key_id TEXT NOT NULL, kind TEXT NOT NULL,
-    model TEXT NOT NULL, status TEXT NOT NULL, input TEXT NOT NULL, input_images TEXT NOT NULL,
-    cost INTEGER NOT NULL, charged INTEGER, attempts INTEGER NOT NULL DEFAULT 0,
-    lease_id TEXT, runner_id TEXT, lease_seconds INTEGER, lease_deadline INTEGER,
-    progress TEXT, outputs TEXT NOT NULL DEFAULT '[]', error TEXT, runner_seconds REAL,
-    webhook TEXT, base_url TEXT NOT NULL,
-    created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,
-    settled INTEGER NOT NULL DEFAULT 0, mirrored INTEGER NOT NULL DEFAULT 0);
-  CREATE INDEX IF NOT EXISTS jobs_queued ON jobs (status, seq);
-  CREATE TABLE IF NOT EXISTS events (
-    job_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
-    at INTEGER NOT NULL, PRIMARY KEY (job_id, seq));
-  CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY, job_id TEXT NOT NULL, event_seq INTEGER NOT NULL, attempt INTEGER NOT NULL,
-    next_at INTEGER NOT NULL, status TEXT NOT NULL, last_error TEXT);
-`;
-
+/** Dispatcher rows (dispatcher-schema.ts) to records. */
 type Row = Record<string, SqlStorageValue>;
 
 const json = <T>(value: SqlStorageValue, fallback: T): T =>

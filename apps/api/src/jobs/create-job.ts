@@ -3,6 +3,7 @@ import type { AppEnv } from '../app-env.ts';
 import { accountOf, dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { newId, sha256Hex } from '../hashing.ts';
+import { findJob } from './find-job.ts';
 import {
   isTerminal,
   type JobKind,
@@ -20,6 +21,7 @@ export interface JobDraft {
   images: { name: string; bytes: Uint8Array; contentType: string }[];
   cost: number;
   webhook: WebhookTarget | null;
+  queueTimeoutSeconds: number;
   /** The request as normalised before anything random was drawn (an animation's seed), when
    * `input` holds such a draw: what an Idempotency-Key is compared by. */
   fingerprint?: Json;
@@ -88,6 +90,7 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
       draft.fingerprint ?? draft.input,
       imageHashes,
       draft.webhook,
+      draft.queueTimeoutSeconds,
     ]),
   );
   const account = accountOf(c.env, key.id);
@@ -104,7 +107,7 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
   const dispatcher = dispatcherOf(c.env);
   let job: JobRecord | null;
   if (admitted.replayed) {
-    job = await dispatcher.getJob(admitted.jobId);
+    job = (await findJob(c.env, admitted.jobId))?.job ?? null;
     // The first request may still be between its reservation and the queue.
     for (let i = 0; !job && i < 20; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -131,6 +134,7 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
         inputImages: draft.images.map((i) => i.name),
         cost: draft.cost,
         webhook: draft.webhook,
+        queueTimeoutSeconds: draft.queueTimeoutSeconds,
         baseUrl: new URL(c.req.url).origin,
       });
     } catch (error) {

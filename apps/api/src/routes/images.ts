@@ -127,7 +127,7 @@ async function handle(c: Context<AppEnv>, kind: ImageKind) {
     width: init?.width ?? request.width,
     height: init?.height ?? request.height,
   });
-  const { webhook, init_image: _i, mask_image: _m, ...rest } = request;
+  const { webhook, queue_timeout_seconds, init_image: _i, mask_image: _m, ...rest } = request;
   const input = { ...rest, width, height };
   const strength = kind === 'txt2img' ? 1 : request.strength;
   return await createJob(c, {
@@ -141,6 +141,7 @@ async function handle(c: Context<AppEnv>, kind: ImageKind) {
     })),
     cost: imageCost({ steps: request.steps, width, height, n: request.n, strength }),
     webhook: webhook ?? null,
+    queueTimeoutSeconds: queue_timeout_seconds,
   });
 }
 

@@ -4,6 +4,8 @@ import type { App, AppEnv } from '../app-env.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { respondWithJob } from '../jobs/create-job.ts';
+import { openEventStream } from '../jobs/event-stream.ts';
+import { findJob } from '../jobs/find-job.ts';
 import { JOB_STATUSES, type JobRecord, toPublicJob } from '../jobs/job-record.ts';
 import { requireScope, scopeRequired } from '../middleware/auth/index.ts';
 import { Id } from '../schemas/bounds.ts';
@@ -12,12 +14,18 @@ import { JobListSchema, JobSchema } from '../schemas/job.ts';
 
 const JobParams = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) });
 
-/** The caller's job, or 404 (also for another key's job: its existence is not revealed). */
-async function ownJob(c: Context<AppEnv>, id: string): Promise<JobRecord> {
-  const job = await dispatcherOf(c.env).getJob(id);
-  if (!job || job.keyId !== c.get('apiKey').id)
+/**
+ * The caller's job, or 404 (also for another key's job: its existence is not revealed).
+ * `archived`: it ended over a day ago and is answered from its D1 record (see find-job.ts).
+ */
+async function ownJob(
+  c: Context<AppEnv>,
+  id: string,
+): Promise<{ job: JobRecord; archived: boolean }> {
+  const found = await findJob(c.env, id);
+  if (!found || found.job.keyId !== c.get('apiKey').id)
     throw new ApiError('job_not_found', `No job ${id}.`);
-  return job;
+  return found;
 }
 
 const getRoute = createRoute({
@@ -113,22 +121,31 @@ function decodeCursor(cursor: string): number {
 export function registerJobRoutes(app: App) {
   app.openapi(getRoute, async (c) => {
     requireScope(c.get('apiKey'), 'read');
-    return respondWithJob(c, await ownJob(c, c.req.valid('param').id));
+    return respondWithJob(c, (await ownJob(c, c.req.valid('param').id)).job);
   });
 
   app.openapi(listRoute, async (c) => {
     const query = c.req.valid('query');
     const before = query.cursor ? decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER;
     const rows = await c.env.DB.prepare(
-      `SELECT id, seq FROM jobs WHERE key_id = ? AND seq < ? ${query.status ? 'AND status = ?' : ''}
+      `SELECT id, seq, record FROM jobs WHERE key_id = ? AND seq < ? ${query.status ? 'AND status = ?' : ''}
        ORDER BY seq DESC LIMIT ?`,
     )
       .bind(
         ...[c.get('apiKey').id, before, ...(query.status ? [query.status] : []), query.limit + 1],
       )
-      .all<{ id: string; seq: number }>();
+      .all<{ id: string; seq: number; record: string | null }>();
     const page = rows.results.slice(0, query.limit);
-    const jobs = await dispatcherOf(c.env).getJobs(page.map((r) => r.id));
+    // Ended jobs from their final D1 record; the others (and ended ones not yet written there)
+    // live from the Dispatcher.
+    const live = new Map(
+      (await dispatcherOf(c.env).getJobs(page.filter((r) => !r.record).map((r) => r.id))).map(
+        (job) => [job.id, job],
+      ),
+    );
+    const jobs = page
+      .map((r) => (r.record ? (JSON.parse(r.record) as JobRecord) : live.get(r.id)))
+      .filter((job): job is JobRecord => job !== undefined);
     const last = page.at(-1);
     return c.json({
       object: 'list' as const,
@@ -139,14 +156,24 @@ export function registerJobRoutes(app: App) {
   });
 
   app.openapi(cancelRoute, async (c) => {
-    const job = await ownJob(c, c.req.valid('param').id);
+    const { job, archived } = await ownJob(c, c.req.valid('param').id);
     requireScope(c.get('apiKey'), job.kind === 'animate' ? 'videos' : 'images');
+    if (archived) {
+      // Long ended: answered as the Dispatcher answers an ended job.
+      if (job.status === 'canceled') return respondWithJob(c, job);
+      throw new ApiError('job_finished', `Job ${job.id} already ended (${job.status}).`, {
+        status: job.status,
+      });
+    }
     return respondWithJob(c, rethrowApiError(await dispatcherOf(c.env).cancel(job.id)));
   });
 
   app.openapi(eventsRoute, async (c) => {
     requireScope(c.get('apiKey'), 'read');
-    const job = await ownJob(c, c.req.valid('param').id);
+    const { job, archived } = await ownJob(c, c.req.valid('param').id);
+    // Its events were pruned with it: the stream of a long-ended job ends at once.
+    if (archived)
+      return openEventStream({ backlog: [], after: 0, ended: true, subscribe: () => () => {} });
     const headers: Record<string, string> = {};
     const lastEventId = c.req.header('Last-Event-ID');
     if (lastEventId) headers['Last-Event-ID'] = lastEventId;

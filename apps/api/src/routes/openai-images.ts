@@ -11,6 +11,7 @@ import { resolveModelSize } from '../jobs/resolve-model-size.ts';
 import { requireScope } from '../middleware/auth/index.ts';
 import { imageCost } from '../pricing.ts';
 import { ModelName } from '../schemas/bounds.ts';
+import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from '../schemas/common.ts';
 import { validationError } from '../validation-error.ts';
 
 export const OPENAI_PATH = '/v1/images/generations';
@@ -116,6 +117,7 @@ export function registerOpenAiRoutes(app: App) {
       images: [],
       cost: imageCost({ steps, width, height, n: body.n }),
       webhook: null,
+      queueTimeoutSeconds: DEFAULT_QUEUE_TIMEOUT_SECONDS,
     });
     job = (await dispatcher.waitForEnd(job.id, OPENAI_TIMEOUT_SECONDS * 1000)) ?? job;
     if (job.status === 'queued' || job.status === 'running') {

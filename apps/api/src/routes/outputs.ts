@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app-env.ts';
-import { dispatcherOf } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { findJob } from '../jobs/find-job.ts';
 import { isOutputContentType } from '../jobs/output-content-types.ts';
 import { outputKey } from '../jobs/output-keys.ts';
 import { verifyOutputSignature } from '../jobs/signed-urls.ts';
@@ -52,7 +52,7 @@ export function registerOutputRoutes(app: App) {
         );
       if (verdict === 'invalid') throw new ApiError('forbidden', 'This signed link is not valid.');
     } else requireScope(c.get('apiKey'), 'read');
-    const job = await dispatcherOf(c.env).getJob(jobId);
+    const job = (await findJob(c.env, jobId))?.job;
     const signed = isSignedOutputRequest(url);
     if (!job || (!signed && job.keyId !== c.get('apiKey').id))
       throw new ApiError('not_found', 'No such output.');

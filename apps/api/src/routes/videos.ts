@@ -49,6 +49,7 @@ export function registerVideoRoutes(app: App) {
       cost: plan.cost,
       fingerprint: requested as Record<string, Json>,
       webhook: request.webhook ?? null,
+      queueTimeoutSeconds: request.queue_timeout_seconds,
     });
   });
 }

@@ -21,6 +21,19 @@ export const errorResponses = (...statuses: number[]) =>
     ]),
   );
 
+/** Seconds a job may wait for a runner before it fails (queue_timeout) and is refunded. */
+export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 3600;
+
+export const QueueTimeout = z
+  .int()
+  .min(10)
+  .max(86400)
+  .default(DEFAULT_QUEUE_TIMEOUT_SECONDS)
+  .openapi({
+    description:
+      'How long the job may wait for a runner (seconds). If none takes it in time, for example because no runner serves its model, it fails with error code queue_timeout and its credits are refunded. A job put back in the queue (its runner was lost) gets the same time again.',
+  });
+
 export const WebhookSchema = z
   .object({
     url: z

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { DEFAULT_MODEL, SAMPLERS } from '../catalog.ts';
 import { ModelName } from './bounds.ts';
-import { WebhookSchema } from './common.ts';
+import { QueueTimeout, WebhookSchema } from './common.ts';
 
 const dimension = z.int().min(64).max(1024).multipleOf(8);
 
@@ -27,6 +27,7 @@ export const ImageJobBase = z.object({
     .openapi({ description: 'Random when left out; the job reports the seed it used.' }),
   n: z.int().min(1).max(4).default(1).openapi({ description: 'Images in the batch.' }),
   webhook: WebhookSchema.optional(),
+  queue_timeout_seconds: QueueTimeout,
 });
 
 /** An image as base64 (plain or a data: URL) in JSON; multipart uploads are read into this. */

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { DEFAULT_MODEL } from '../catalog.ts';
 import { boundedSettings, ModelName } from './bounds.ts';
-import { WebhookSchema } from './common.ts';
+import { QueueTimeout, WebhookSchema } from './common.ts';
 
 /**
  * Deforum settings (the JSON Deforum saves). The API checks what it prices and bounds; the
@@ -32,5 +32,6 @@ export const AnimateRequest = z
     model: ModelName.default(DEFAULT_MODEL),
     settings: DeforumSettings,
     webhook: WebhookSchema.optional(),
+    queue_timeout_seconds: QueueTimeout,
   })
   .openapi('AnimateRequest');

@@ -2113,6 +2113,11 @@ export interface components {
         AnimateRequest: {
             /** @default sdedge-micro */
             model?: string;
+            /**
+             * @description How long the job may wait for a runner (seconds). If none takes it in time, for example because no runner serves its model, it fails with error code queue_timeout and its credits are refunded. A job put back in the queue (its runner was lost) gets the same time again.
+             * @default 3600
+             */
+            queue_timeout_seconds?: number;
             settings: components["schemas"]["DeforumSettings"];
             webhook?: components["schemas"]["Webhook"];
         };
@@ -2187,6 +2192,11 @@ export interface components {
             /** @example a blue circle in the top left on a white background */
             prompt: string;
             /**
+             * @description How long the job may wait for a runner (seconds). If none takes it in time, for example because no runner serves its model, it fails with error code queue_timeout and its credits are refunded. A job put back in the queue (its runner was lost) gets the same time again.
+             * @default 3600
+             */
+            queue_timeout_seconds?: number;
+            /**
              * @default euler_a
              * @enum {string}
              */
@@ -2219,6 +2229,11 @@ export interface components {
             negative_prompt?: string;
             /** @example a blue circle in the top left on a white background */
             prompt: string;
+            /**
+             * @description How long the job may wait for a runner (seconds). If none takes it in time, for example because no runner serves its model, it fails with error code queue_timeout and its credits are refunded. A job put back in the queue (its runner was lost) gets the same time again.
+             * @default 3600
+             */
+            queue_timeout_seconds?: number;
             /**
              * @default euler_a
              * @enum {string}
@@ -2361,6 +2376,11 @@ export interface components {
             negative_prompt?: string;
             /** @example a blue circle in the top left on a white background */
             prompt: string;
+            /**
+             * @description How long the job may wait for a runner (seconds). If none takes it in time, for example because no runner serves its model, it fails with error code queue_timeout and its credits are refunded. A job put back in the queue (its runner was lost) gets the same time again.
+             * @default 3600
+             */
+            queue_timeout_seconds?: number;
             /**
              * @default euler_a
              * @enum {string}
