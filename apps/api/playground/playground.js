@@ -32,6 +32,11 @@ async function loadCatalog() {
   if (!$('key').value) return;
   try {
     const { data } = await client().models();
+    // Only models a runner serves now are listed; with none, jobs wait for one to start.
+    if (data.length === 0) {
+      status('No runner is serving a model right now: jobs wait in the queue for one.');
+      return;
+    }
     $('model').replaceChildren(
       ...data.map((m) => new Option(`${m.id} (${m.default_size}px)`, m.id)),
     );

@@ -8,11 +8,14 @@ import type { AppEnv } from './app-env.ts';
 import { accountOf } from './env.ts';
 import { ApiError } from './errors.ts';
 import { apiKeyAuth, tokenAuth } from './middleware/auth/index.ts';
+import { runnerAuth } from './middleware/auth/runner-auth.ts';
 import { publicCors } from './middleware/cors/index.ts';
 import { rateLimit } from './middleware/rate-limit/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
 import { registerAccountRoutes } from './routes/account.ts';
 import { registerAdminKeyRoutes } from './routes/admin-keys.ts';
+import { registerRunnerTokenRoutes } from './routes/admin-runner-tokens.ts';
+import { registerBenchRoutes } from './routes/bench.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { OPENAI_PATH, openAiErrorType, registerOpenAiRoutes } from './routes/openai-images.ts';
@@ -137,7 +140,7 @@ export function createApp() {
     });
   });
   app.use('/admin/*', tokenAuth({ token: (c) => c.env.ADMIN_TOKEN, realm: 'admin' }));
-  app.use('/runner/*', tokenAuth({ token: (c) => c.env.RUNNER_TOKEN, realm: 'runner' }));
+  app.use('/runner/*', runnerAuth());
   app.use(
     '/runner/*',
     bodyLimit({
@@ -158,6 +161,8 @@ export function createApp() {
   registerAccountRoutes(app);
   registerTokenRoutes(app);
   registerOpenAiRoutes(app);
+  registerRunnerTokenRoutes(app);
+  registerBenchRoutes(app);
   registerAdminKeyRoutes(app);
   registerRunnerRoutes(app);
 

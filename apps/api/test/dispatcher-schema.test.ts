@@ -7,7 +7,7 @@ import { Q } from '../src/durable-objects/dispatcher-queries.ts';
 import { DISPATCHER_MIGRATIONS } from '../src/durable-objects/dispatcher-schema.ts';
 import { runMigrations } from '../src/durable-objects/schema-migrations.ts';
 import type { RpcOf } from '../src/env.ts';
-import { testEnv } from './helpers.ts';
+import { admin, testEnv } from './helpers.ts';
 
 /** A Dispatcher of its own (not the one the API uses), so these tests can rebuild its tables. */
 const scratchDispatcher = (name: string) =>
@@ -23,6 +23,8 @@ const EXPECTED_INDEX: Record<keyof typeof Q, string[]> = {
   nextLeaseDeadline: ['jobs_running_deadline'],
   overdueQueued: ['jobs_queue_deadline'],
   nextQueueDeadline: ['jobs_queue_deadline'],
+  queuedOfKey: ['jobs_queued_by_key'],
+  isRevoked: ['sqlite_autoindex_revoked_keys_1'],
   unsettled: ['jobs_unsettled'],
   unmirrored: ['jobs_unmirrored'],
   oldestFinished: ['jobs_finished'],
@@ -33,6 +35,15 @@ const EXPECTED_INDEX: Record<keyof typeof Q, string[]> = {
   dueDeliveries: ['deliveries_pending'],
 };
 
+/** Every table the object made (not SQLite's or Cloudflare's own). */
+const userTables = (sql: SqlStorage) =>
+  sql
+    .exec(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+    )
+    .toArray()
+    .map((row) => String(row.name));
+
 const PARTIAL_INDEXES = [
   'jobs_queued',
   'jobs_running_by_key',
@@ -41,6 +52,7 @@ const PARTIAL_INDEXES = [
   'jobs_unmirrored',
   'jobs_finished',
   'jobs_queue_deadline',
+  'jobs_queued_by_key',
   'deliveries_pending',
 ];
 
@@ -74,8 +86,7 @@ describe('the Dispatcher schema', () => {
     await runInDurableObject(stub, (dispatcher: Dispatcher, state) => {
       const sql = state.storage.sql;
       // The tables as the release before versioning left them, with a job in each state.
-      for (const table of ['jobs', 'events', 'deliveries', 'counters', 'schema_version'])
-        sql.exec(`DROP TABLE IF EXISTS ${table}`);
+      for (const table of userTables(sql)) sql.exec(`DROP TABLE IF EXISTS ${table}`);
       sql.exec(DISPATCHER_MIGRATIONS[0] as string);
       const insert = (id: string, seq: number, status: string, extra = '', value = Date.now()) =>
         sql.exec(
@@ -132,7 +143,7 @@ describe('the Dispatcher schema', () => {
       baseUrl: 'https://x',
       queueTimeoutSeconds: 60,
     });
-    expect(fresh.seq).toBe(10);
+    expect(fresh).toMatchObject({ seq: 10 });
   });
 
   it('refuses to start on a schema newer than the code', async () => {
@@ -147,9 +158,7 @@ describe('the Dispatcher schema', () => {
     const stub = testEnv.ACCOUNTS.get(testEnv.ACCOUNTS.idFromName('schema-test-account'));
     await runInDurableObject(stub, (account: Account, state) => {
       const sql = state.storage.sql;
-      for (const table of ['ledger', 'idempotency', 'rate_bucket', 'token_jobs', 'balance'])
-        sql.exec(`DROP TABLE IF EXISTS ${table}`);
-      sql.exec('DROP TABLE schema_version');
+      for (const table of userTables(sql)) sql.exec(`DROP TABLE IF EXISTS ${table}`);
       sql.exec(ACCOUNT_MIGRATIONS[0] as string);
       sql.exec(
         `INSERT INTO ledger (job_id, kind, amount, charged, job_kind, created_at) VALUES
@@ -167,5 +176,38 @@ describe('the Dispatcher schema', () => {
         Number(sql.exec('SELECT SUM(amount) AS s FROM ledger').one().s),
       );
     });
+  });
+
+  it('seeds a finished history for benchmarks, numbered before the next job', async () => {
+    const stub = scratchDispatcher('seed');
+    expect(await rpc(stub).seedHistory('key_bench', 1000)).toEqual({ seeded: 1000 });
+    await runInDurableObject(stub, (_d: Dispatcher, state) => {
+      const sql = state.storage.sql;
+      expect(sql.exec("SELECT COUNT(*) AS n FROM jobs WHERE status = 'succeeded'").one().n).toBe(
+        1000,
+      );
+      expect(sql.exec('SELECT COUNT(*) AS n FROM events').one().n).toBe(3000);
+      // Seeded jobs are settled and in D1's place already: nothing for the alarm to redo.
+      expect(sql.exec(Q.unsettled, 10).toArray()).toEqual([]);
+      expect(sql.exec(Q.unmirrored, 10).toArray()).toEqual([]);
+    });
+    const next = await rpc(stub).enqueue({
+      id: 'job_after_seed',
+      keyId: 'key_bench',
+      kind: 'txt2img',
+      model: 'sdedge-micro',
+      input: {},
+      inputImages: [],
+      cost: 1,
+      webhook: null,
+      baseUrl: 'https://x',
+      queueTimeoutSeconds: 60,
+    });
+    expect(next).toMatchObject({ seq: 1001 });
+  });
+
+  it('answers the benchmark route only where BENCH_ROUTES is on', async () => {
+    const res = await admin('/admin/bench/history', { body: { key_id: 'key_x', count: 10 } });
+    expect(res.status).toBe(404);
   });
 });

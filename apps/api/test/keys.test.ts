@@ -1,6 +1,19 @@
-import { env, SELF } from 'cloudflare:test';
+import { runInDurableObject, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { admin, api, balanceOf, createKey, type testEnv } from './helpers.ts';
+import type { Account } from '../src/durable-objects/account.ts';
+import type { Dispatcher } from '../src/durable-objects/dispatcher.ts';
+import {
+  admin,
+  api,
+  balanceOf,
+  clearQueue,
+  createKey,
+  dispatcherStub,
+  finish,
+  lease,
+  testEnv,
+  txt2img,
+} from './helpers.ts';
 
 describe('admin: API keys', () => {
   it('refuses calls without the admin token', async () => {
@@ -24,9 +37,7 @@ describe('admin: API keys', () => {
     expect(key.key).toMatch(/^sk_live_[0-9A-Za-z]{32}$/);
     expect(key.prefix).toBe(key.key.slice(0, 12));
     expect(key.webhook_secret).toMatch(/^whsec_/);
-    const row = await (env as unknown as typeof testEnv).DB.prepare(
-      'SELECT * FROM api_keys WHERE id = ?',
-    )
+    const row = await testEnv.DB.prepare('SELECT * FROM api_keys WHERE id = ?')
       .bind(key.id)
       .first<Record<string, string>>();
     expect(JSON.stringify(row)).not.toContain(key.key);
@@ -52,6 +63,51 @@ describe('admin: API keys', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
       'revoked',
     );
+  });
+
+  it("cancels and refunds a revoked key's queued jobs, lets its running job finish, queues no more", async () => {
+    const key = await createKey({ credits: 100 });
+    const first = (await (await txt2img(key)).json()) as {
+      id: string;
+      usage: { credits_reserved: number };
+    };
+    const second = (await (await txt2img(key)).json()) as { id: string };
+    const [running] = await lease({ capacity: 1 });
+    expect(running?.job.id).toBe(first.id);
+    expect((await admin(`/admin/keys/${key.id}/revoke`, { body: {} })).status).toBe(200);
+
+    const account = testEnv.ACCOUNTS.get(testEnv.ACCOUNTS.idFromName(key.id));
+    await runInDurableObject(dispatcherStub(), (dispatcher: Dispatcher) => {
+      expect(dispatcher.getJob(second.id)).toMatchObject({
+        status: 'canceled',
+        charged: 0,
+        error: { code: 'key_revoked' },
+      });
+      expect(dispatcher.getJob(first.id)?.status).toBe('running');
+    });
+    const held = first.usage.credits_reserved;
+    expect(await runInDurableObject(account, (a: Account) => a.balance())).toBe(100 - held);
+    // The running job completes and is charged as it would have been.
+    if (running) expect((await finish(running)).status).toBe(200);
+    expect(await runInDurableObject(account, (a: Account) => a.balance())).toBe(100 - held);
+
+    // A request that got past auth before the revocation is not queued.
+    const late = await runInDurableObject(dispatcherStub(), (dispatcher: Dispatcher) =>
+      dispatcher.enqueue({
+        id: 'job_late',
+        keyId: key.id,
+        kind: 'txt2img',
+        model: 'sdedge-micro',
+        input: {},
+        inputImages: [],
+        cost: 1,
+        webhook: null,
+        baseUrl: 'https://x',
+        queueTimeoutSeconds: 60,
+      }),
+    );
+    expect(late).toMatchObject({ apiError: { code: 'unauthorized' } });
+    await clearQueue();
   });
 
   it('sets scopes: a key without "images" gets 403 on image jobs', async () => {

@@ -167,10 +167,4 @@ describe('listing and reading', () => {
     expect((await api(key, '/v1/jobs?limit=1000')).status).toBe(400);
     expect((await api(key, '/v1/jobs?cursor=garbage')).status).toBe(400);
   });
-
-  it('lists the models', async () => {
-    const res = await api(await createKey(), '/v1/models');
-    const body = (await res.json()) as { data: { id: string }[] };
-    expect(body.data.map((m) => m.id)).toEqual(['sdedge-micro', 'stable-diffusion-v1-5']);
-  });
 });

@@ -17,6 +17,8 @@ export const Q = {
   nextLeaseDeadline: "SELECT MIN(lease_deadline) AS t FROM jobs WHERE status = 'running'",
   overdueQueued:
     "SELECT id, queue_timeout FROM jobs WHERE status = 'queued' AND queue_deadline < ? ORDER BY queue_deadline LIMIT ?",
+  queuedOfKey: "SELECT id FROM jobs WHERE key_id = ? AND status = 'queued' ORDER BY seq",
+  isRevoked: 'SELECT 1 FROM revoked_keys WHERE key_id = ?',
   nextQueueDeadline: "SELECT MIN(queue_deadline) AS t FROM jobs WHERE status = 'queued'",
   // Named: without statistics SQLite would pick jobs_finished and read every finished job.
   unsettled:

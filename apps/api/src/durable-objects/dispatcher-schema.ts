@@ -44,4 +44,11 @@ export const DISPATCHER_MIGRATIONS: readonly Migration[] = [
   `ALTER TABLE jobs ADD COLUMN queue_timeout INTEGER;
   ALTER TABLE jobs ADD COLUMN queue_deadline INTEGER;
   CREATE INDEX jobs_queue_deadline ON jobs (queue_deadline) WHERE status = 'queued';`,
+
+  // 4: revoked keys: their queued jobs are canceled at revocation and no new job is queued.
+  `CREATE TABLE revoked_keys (key_id TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL);
+  CREATE INDEX jobs_queued_by_key ON jobs (key_id) WHERE status = 'queued';`,
+
+  // 5: which models runners have asked work for, and when last (GET /v1/models lists those).
+  `CREATE TABLE served_models (model TEXT PRIMARY KEY, runner_id TEXT NOT NULL, seen_at INTEGER NOT NULL);`,
 ];

@@ -99,10 +99,13 @@ export class Dispatcher extends DurableObject<Env> {
 
   // ---- public API side ------------------------------------------------------------------
 
-  async enqueue(job: NewJob): Promise<JobRecord> {
+  async enqueue(job: NewJob): Promise<JobRecord | ApiErrorData> {
     const sql = this.ctx.storage.sql;
     const existing = this.find(job.id);
     if (existing) return existing;
+    // A request that passed auth just before its key was revoked.
+    if (sql.exec(Q.isRevoked, job.keyId).toArray().length)
+      return apiErrorData('unauthorized', 'This API key has been revoked.');
     const seq = Number(sql.exec(Q.nextSeq).one().value);
     const now = Date.now();
     sql.exec(
@@ -176,11 +179,36 @@ export class Dispatcher extends DurableObject<Env> {
     return this.get(id);
   }
 
+  /**
+   * A key was revoked: its queued jobs are canceled and refunded in full, and no job of it is
+   * queued from now on. Jobs already running finish (and are charged) as they would have.
+   */
+  async revokeKey(keyId: string): Promise<{ canceled: string[] }> {
+    const sql = this.ctx.storage.sql;
+    sql.exec(
+      'INSERT OR IGNORE INTO revoked_keys (key_id, revoked_at) VALUES (?, ?)',
+      keyId,
+      Date.now(),
+    );
+    const queued = sql
+      .exec(Q.queuedOfKey, keyId)
+      .toArray()
+      .map((row) => String(row.id));
+    for (const id of queued)
+      this.finish(id, 'canceled', {
+        charged: 0,
+        error: { code: 'key_revoked', message: 'The API key that made this job was revoked.' },
+      });
+    for (const id of queued) await this.sideEffects(id);
+    return { canceled: queued };
+  }
+
   // ---- runner side ----------------------------------------------------------------------
 
   /** Long poll: leases up to `capacity` eligible jobs, waiting up to `waitSeconds` for one. */
   async lease(request: LeaseRequest): Promise<Lease[]> {
     const deadline = Date.now() + request.waitSeconds * 1000;
+    this.noteServedModels(request);
     for (;;) {
       for (const id of this.expireLeases()) await this.sideEffects(id);
       const leases = this.takeJobs(request);
@@ -201,6 +229,28 @@ export class Dispatcher extends DurableObject<Env> {
         this.leaseWaiters.add(wake);
       });
     }
+  }
+
+  /** Models some runner asked work for since `since` (ms), with when it last did. */
+  servedModels(since: number): { model: string; seenAt: number }[] {
+    return this.ctx.storage.sql
+      .exec('SELECT model, seen_at FROM served_models WHERE seen_at >= ? ORDER BY model', since)
+      .toArray()
+      .map((row) => ({ model: String(row.model), seenAt: Number(row.seen_at) }));
+  }
+
+  /** Written at most every 10 s per model: a runner long-polls often. */
+  private noteServedModels(request: LeaseRequest) {
+    const now = Date.now();
+    for (const model of request.models)
+      this.ctx.storage.sql.exec(
+        `INSERT INTO served_models (model, runner_id, seen_at) VALUES (?, ?, ?)
+         ON CONFLICT (model) DO UPDATE SET runner_id = excluded.runner_id, seen_at = excluded.seen_at
+         WHERE excluded.seen_at > served_models.seen_at + 10000`,
+        model,
+        request.runnerId,
+        now,
+      );
   }
 
   async heartbeat(
@@ -371,6 +421,41 @@ export class Dispatcher extends DurableObject<Env> {
       subscribe: (listener) =>
         this.watch(jobId, (event, now) => listener(event, isTerminal(now.status))),
     });
+  }
+
+  /**
+   * Benchmarks only (POST /admin/bench/history, on when BENCH_ROUTES is "true"): stores `count`
+   * finished jobs of `keyId`, each with its three events, as a busy day's history looks, in one
+   * statement per table.
+   */
+  seedHistory(keyId: string, count: number): { seeded: number } {
+    const sql = this.ctx.storage.sql;
+    const first = Number(sql.exec("SELECT value FROM counters WHERE name = 'job_seq'").one().value);
+    const now = Date.now();
+    const numbers = 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)';
+    sql.exec(
+      `${numbers} INSERT INTO jobs (id, seq, key_id, kind, model, status, input, input_images, cost, charged,
+         attempts, outputs, base_url, created_at, started_at, finished_at, settled, mirrored, queue_timeout)
+       SELECT 'job_seed' || (? + i), ? + i, ?, 'txt2img', 'sdedge-micro', 'succeeded',
+         '{"prompt":"seeded history"}', '[]', 1, 1, 1, '[]', 'http://seed', ?, ?, ?, 1, 1, 3600 FROM n`,
+      count,
+      first,
+      first,
+      keyId,
+      now,
+      now,
+      now,
+    );
+    sql.exec(
+      `${numbers}, t(seq, type) AS (VALUES (1, 'queued'), (2, 'started'), (3, 'succeeded'))
+       INSERT INTO events (job_id, seq, type, data, at)
+       SELECT 'job_seed' || (? + i), t.seq, t.type, '{}', ? FROM n, t`,
+      count,
+      first,
+      now,
+    );
+    sql.exec("UPDATE counters SET value = ? WHERE name = 'job_seq'", first + count);
+    return { seeded: count };
   }
 
   // ---- internals ------------------------------------------------------------------------------

@@ -125,18 +125,20 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
         await c.env.BLOBS.put(`inputs/${admitted.jobId}/${image.name}`, image.bytes, {
           httpMetadata: { contentType: image.contentType },
         });
-      job = await dispatcher.enqueue({
-        id: admitted.jobId,
-        keyId: key.id,
-        kind: draft.kind,
-        model: draft.model,
-        input: draft.input,
-        inputImages: draft.images.map((i) => i.name),
-        cost: draft.cost,
-        webhook: draft.webhook,
-        queueTimeoutSeconds: draft.queueTimeoutSeconds,
-        baseUrl: new URL(c.req.url).origin,
-      });
+      job = rethrowApiError(
+        await dispatcher.enqueue({
+          id: admitted.jobId,
+          keyId: key.id,
+          kind: draft.kind,
+          model: draft.model,
+          input: draft.input,
+          inputImages: draft.images.map((i) => i.name),
+          cost: draft.cost,
+          webhook: draft.webhook,
+          queueTimeoutSeconds: draft.queueTimeoutSeconds,
+          baseUrl: new URL(c.req.url).origin,
+        }),
+      );
     } catch (error) {
       await account.release(admitted.jobId);
       throw error;

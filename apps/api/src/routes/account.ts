@@ -1,9 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app-env.ts';
 import { MODELS } from '../catalog.ts';
-import { accountOf } from '../env.ts';
+import { accountOf, dispatcherOf } from '../env.ts';
 import { requireScope } from '../middleware/auth/index.ts';
 import { errorResponses } from '../schemas/common.ts';
+
+/** A model is listed while some runner has asked work for it this recently. */
+export const MODEL_SERVED_WINDOW_MS = 10 * 60 * 1000;
 
 const usageRoute = createRoute({
   method: 'get',
@@ -37,7 +40,9 @@ const modelsRoute = createRoute({
   method: 'get',
   path: '/v1/models',
   tags: ['Account'],
-  summary: 'Models this API serves',
+  summary: 'Models runners serve now',
+  description:
+    'The models some runner has asked work for in the last 10 minutes (a job for another model waits until one does, or until its queue_timeout_seconds).',
   security: [{ bearer: [] }],
   responses: {
     200: {
@@ -53,6 +58,9 @@ const modelsRoute = createRoute({
                 default_size: z.int(),
                 max_size: z.int(),
                 kinds: z.array(z.string()),
+                last_served_at: z.string().openapi({
+                  description: 'When a runner last asked for work for this model',
+                }),
               }),
             ),
           }),
@@ -69,7 +77,18 @@ export function registerAccountRoutes(app: App) {
     const { days } = c.req.valid('query');
     return c.json(await accountOf(c.env, c.get('apiKey').id).usage(days));
   });
-  app.openapi(modelsRoute, (c) =>
-    c.json({ object: 'list' as const, data: MODELS.map((m) => ({ ...m, kinds: [...m.kinds] })) }),
-  );
+  app.openapi(modelsRoute, async (c) => {
+    const served = new Map(
+      (await dispatcherOf(c.env).servedModels(Date.now() - MODEL_SERVED_WINDOW_MS)).map((s) => [
+        s.model,
+        s.seenAt,
+      ]),
+    );
+    const data = MODELS.filter((m) => served.has(m.id)).map((m) => ({
+      ...m,
+      kinds: [...m.kinds],
+      last_served_at: new Date(served.get(m.id) ?? 0).toISOString(),
+    }));
+    return c.json({ object: 'list' as const, data });
+  });
 }

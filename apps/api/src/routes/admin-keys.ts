@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../app-env.ts';
-import { accountOf } from '../env.ts';
+import { accountOf, dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { newId, randomToken, sha256Hex } from '../hashing.ts';
 import { webhookSecretFor } from '../jobs/webhook-signing.ts';
@@ -95,6 +95,8 @@ const revokeKeyRoute = createRoute({
   method: 'post',
   path: '/admin/keys/{id}/revoke',
   summary: 'Revoke a key (at once; it cannot be undone)',
+  description:
+    'Requests with the key are refused from then on; its queued jobs are canceled and refunded in full (error code key_revoked); jobs already running finish and are charged as usual.',
   request: { params: KeyParams },
   responses: {
     200: { description: 'The key', content: { 'application/json': { schema: KeySchema } } },
@@ -220,6 +222,8 @@ export function registerAdminKeyRoutes(app: App) {
     await c.env.DB.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?')
       .bind(new Date().toISOString(), id)
       .run();
+    // After D1 (new requests are refused from here): its queued jobs are canceled and refunded.
+    await dispatcherOf(c.env).revokeKey(id);
     return c.json(toKey(await keyRow(c, id)));
   });
 

@@ -277,7 +277,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a key (at once; it cannot be undone) */
+        /**
+         * Revoke a key (at once; it cannot be undone)
+         * @description Requests with the key are refused from then on; its queued jobs are canceled and refunded in full (error code key_revoked); jobs already running finish and are charged as usual.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1698,7 +1701,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Models this API serves */
+        /**
+         * Models runners serve now
+         * @description The models some runner has asked work for in the last 10 minutes (a job for another model waits until one does, or until its queue_timeout_seconds).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -1720,6 +1726,8 @@ export interface paths {
                                 description: string;
                                 id: string;
                                 kinds: string[];
+                                /** @description When a runner last asked for work for this model */
+                                last_served_at: string;
                                 max_size: number;
                             }[];
                             /** @enum {string} */

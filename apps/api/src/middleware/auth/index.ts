@@ -28,7 +28,7 @@ export interface ApiKeyAuthOptions {
   signingSecret: (c: Parameters<MiddlewareHandler>[0]) => string;
 }
 
-const bearer = (header: string | undefined) => header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+export const bearer = (header: string | undefined) => header?.match(/^Bearer\s+(\S+)$/i)?.[1];
 
 /**
  * `Authorization: Bearer sk_live_...`: looks the key up by its SHA-256 (keys are never stored)
