@@ -79,6 +79,15 @@ function renderError(error: Error, c: Context<AppEnv>) {
   );
 }
 
+/** Routes that count their request in the same Account call that admits the job. */
+const JOB_CREATION_PATHS = new Set([
+  '/v1/images/txt2img',
+  '/v1/images/img2img',
+  '/v1/images/inpaint',
+  '/v1/videos/animate',
+  OPENAI_PATH,
+]);
+
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -125,6 +134,7 @@ export function createApp() {
   });
   const limit = rateLimit({
     hit: (c) => accountOf(c.env, c.get('apiKey').id).hit(c.get('apiKey').rateLimitPerMinute),
+    countedByHandler: (c) => c.req.method === 'POST' && JOB_CREATION_PATHS.has(c.req.path),
   });
   const linkLimit = rateLimit({
     hit: (c) =>

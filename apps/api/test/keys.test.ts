@@ -2,6 +2,8 @@ import { runInDurableObject, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { Account } from '../src/durable-objects/account.ts';
 import type { Dispatcher } from '../src/durable-objects/dispatcher.ts';
+import { sha256Hex } from '../src/hashing.ts';
+import { cachedKey, cacheKey, forgetKey, KEY_CACHE_MS } from '../src/middleware/auth/key-cache.ts';
 import {
   admin,
   api,
@@ -108,6 +110,44 @@ describe('admin: API keys', () => {
     );
     expect(late).toMatchObject({ apiError: { code: 'unauthorized' } });
     await clearQueue();
+  });
+
+  it('a revocation made in another isolate: reads pass for at most the cache time, jobs are refused at once', async () => {
+    const key = await createKey({ credits: 50 });
+    expect((await api(key, '/v1/models')).status).toBe(200); // the key is now cached here
+    // What the revoke route does, as another isolate would (this one's cache is not told).
+    await testEnv.DB.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?')
+      .bind(new Date().toISOString(), key.id)
+      .run();
+    await runInDurableObject(dispatcherStub(), (dispatcher: Dispatcher) =>
+      dispatcher.revokeKey(key.id),
+    );
+    expect((await api(key, '/v1/models')).status).toBe(200); // stale for up to KEY_CACHE_MS
+    const job = await txt2img(key);
+    expect(job.status).toBe(401);
+    // The reservation made before the Dispatcher refused is given back.
+    const account = testEnv.ACCOUNTS.get(testEnv.ACCOUNTS.idFromName(key.id));
+    expect(await runInDurableObject(account, (a: Account) => a.balance())).toBe(50);
+    const lookup = `hash:${await sha256Hex(key.key)}`;
+    expect(cachedKey(lookup)?.id).toBe(key.id);
+    expect(cachedKey(lookup, Date.now() + KEY_CACHE_MS + 1)).toBeUndefined(); // then D1 again
+  });
+
+  it('forgets a cached key once its entry is older than KEY_CACHE_MS', () => {
+    const row = {
+      id: 'key_c',
+      name: 'c',
+      prefix: 'sk_live_c',
+      scopes: '[]',
+      rate_limit_per_minute: 1,
+      revoked_at: null,
+    };
+    cacheKey('hash:c', row, 1000);
+    expect(cachedKey('hash:c', 1000 + KEY_CACHE_MS - 1)).toEqual(row);
+    expect(cachedKey('hash:c', 1000 + KEY_CACHE_MS)).toBeUndefined();
+    cacheKey('hash:c', row, 1000);
+    forgetKey('key_c');
+    expect(cachedKey('hash:c', 1001)).toBeUndefined();
   });
 
   it('sets scopes: a key without "images" gets 403 on image jobs', async () => {

@@ -128,6 +128,26 @@ describe('rate limits', () => {
     expect((await api(key, '/v1/models')).status).toBe(429);
   });
 
+  it('counts job creations, refused bodies included, and reserves nothing for a refused one', async () => {
+    const key = await createKey({ rate_limit_per_minute: 4, credits: 100 });
+    const bad = await txt2img(key, { steps: 0 }); // counted after its 400
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('RateLimit-Remaining')).toBe('3');
+    const made = [await txt2img(key), await txt2img(key), await txt2img(key)];
+    expect(made.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(made[2]?.headers.get('RateLimit-Remaining')).toBe('0');
+    const account = testEnv.ACCOUNTS.get(testEnv.ACCOUNTS.idFromName(key.id));
+    const balance = () => runInDurableObject(account, (a: Account) => a.balance());
+    const before = await balance();
+    const over = await txt2img(key);
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect(await balance()).toBe(before); // refused: nothing reserved
+    const overBad = await txt2img(key, { steps: 0 }); // over the limit, a 400 becomes a 429
+    expect(overBad.status).toBe(429);
+    expect(await overBad.json()).toMatchObject({ error: { code: 'rate_limited' } });
+  });
+
   it('counts concurrent requests exactly', async () => {
     const key = await createKey({ rate_limit_per_minute: 7 });
     const answers = await Promise.all(Array.from({ length: 20 }, () => api(key, '/v1/models')));

@@ -14,9 +14,14 @@ export interface AdmitRequest {
   bodyHash: string;
   /** A browser token's id and job allowance: its jobs are counted here. */
   token?: { id: string; maxJobs: number };
+  /** Counts the request against the key's rate limit first, in the same call. */
+  rateLimitPerMinute?: number;
 }
 
-export type AdmitResult = { jobId: string; replayed: boolean; balance: number } | ApiErrorData;
+export type AdmitResult = ({ jobId: string; replayed: boolean; balance: number } | ApiErrorData) & {
+  /** The rate-limit decision, when the request asked for one (nothing else is done if refused). */
+  rate?: RateDecision;
+};
 
 export interface RateDecision {
   allowed: boolean;
@@ -65,8 +70,15 @@ export class Account extends DurableObject<Env> {
     return { balance: this.balance() };
   }
 
-  /** Idempotency check and credit reservation for a new job, as one step. */
+  /** Rate limit, idempotency check and credit reservation for a new job, as one step. */
   admit(request: AdmitRequest): AdmitResult {
+    if (request.rateLimitPerMinute === undefined) return this.admitCounted(request);
+    const rate = this.hit(request.rateLimitPerMinute);
+    if (!rate.allowed) return { ...apiErrorData('rate_limited', 'Rate limit reached.'), rate };
+    return { ...this.admitCounted(request), rate };
+  }
+
+  private admitCounted(request: AdmitRequest): AdmitResult {
     const sql = this.ctx.storage.sql;
     sql.exec('DELETE FROM idempotency WHERE created_at < ?', Date.now() - IDEMPOTENCY_TTL_MS);
     if (request.idempotencyKey) {

@@ -3,7 +3,7 @@ import { accountOf, type Env } from '../env.ts';
 import { type ApiErrorData, apiErrorData } from '../errors.ts';
 import { newId } from '../hashing.ts';
 import { openEventStream, type StoredEvent } from '../jobs/event-stream.ts';
-import { mirrorToHistory } from '../jobs/job-history.ts';
+import { historyStatement, mirrorToHistory } from '../jobs/job-history.ts';
 import {
   isTerminal,
   type JobEventType,
@@ -64,6 +64,9 @@ export const FINISHED_JOB_RETENTION_MS = 24 * 3600 * 1000;
 /** The alarm's work per run on each kind of backlog; it runs again at once while more is left. */
 const ALARM_BATCH = 200;
 
+/** New jobs' D1 history rows are written this long after creation, together. */
+const HISTORY_FLUSH_MS = 50;
+
 type Watcher = (event: StoredEvent, job: JobRecord) => void;
 
 /**
@@ -83,6 +86,7 @@ export class Dispatcher extends DurableObject<Env> {
   private leaseWaiters = new Set<() => void>();
   private outbox: WebhookOutbox;
 
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the alarm is set for (null: none); undefined until read once from storage. */
   private alarmAt: number | null | undefined;
 
@@ -128,7 +132,9 @@ export class Dispatcher extends DurableObject<Env> {
     );
     this.emit(job.id, 'queued', { attempt: 0 });
     for (const wake of this.leaseWaiters) wake();
-    await this.sideEffects(job.id);
+    // Its D1 history row is written off the request path, batched with others' (flushHistory).
+    this.flushHistorySoon();
+    await this.scheduleAlarm();
     return this.get(job.id);
   }
 
@@ -139,6 +145,36 @@ export class Dispatcher extends DurableObject<Env> {
   /** Jobs by id, in the order given (ids that do not exist are left out). */
   getJobs(ids: string[]): JobRecord[] {
     return ids.map((id) => this.find(id)).filter((job): job is JobRecord => job !== null);
+  }
+
+  /**
+   * Writes the D1 history rows not yet written, in one batch. Job creation leaves its row to
+   * this (run HISTORY_FLUSH_MS later, or by the alarm), so a listing calls it first to see
+   * every job it has made.
+   */
+  async flushHistory(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const sql = this.ctx.storage.sql;
+    const jobs = sql
+      .exec(Q.unmirrored, ALARM_BATCH)
+      .toArray()
+      .map((row) => this.get(String(row.id)));
+    if (jobs.length === 0) return;
+    try {
+      await this.env.DB.batch(jobs.map((job) => historyStatement(this.env.DB, job)));
+      for (const job of jobs)
+        sql.exec('UPDATE jobs SET mirrored = 1 WHERE id = ? AND status = ?', job.id, job.status);
+    } catch (error) {
+      console.error('writing job history failed, the alarm retries it', error);
+    }
+  }
+
+  private flushHistorySoon() {
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flushHistory();
+    }, HISTORY_FLUSH_MS);
   }
 
   /** Resolves when the job ends or `ms` pass, with the job as it then is. */

@@ -3,7 +3,11 @@ import type { AppEnv } from '../app-env.ts';
 import { accountOf, dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { newId, sha256Hex } from '../hashing.ts';
+import { countedRequest } from '../middleware/rate-limit/index.ts';
 import { findJob } from './find-job.ts';
+
+type Admitted = { jobId: string; replayed: boolean; balance: number };
+
 import {
   isTerminal,
   type JobKind,
@@ -94,16 +98,18 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
     ]),
   );
   const account = accountOf(c.env, key.id);
-  const admitted = rethrowApiError(
-    await account.admit({
-      jobId: newId('job'),
-      jobKind: draft.kind,
-      cost: draft.cost,
-      idempotencyKey,
-      bodyHash,
-      ...(key.token ? { token: key.token } : {}),
-    }),
-  );
+  // One Account call: the rate limit (see countedByHandler in app.ts), idempotency, credits.
+  const admission = await account.admit({
+    jobId: newId('job'),
+    jobKind: draft.kind,
+    cost: draft.cost,
+    idempotencyKey,
+    bodyHash,
+    rateLimitPerMinute: key.rateLimitPerMinute,
+    ...(key.token ? { token: key.token } : {}),
+  });
+  if (admission.rate) countedRequest(c, admission.rate);
+  const admitted = rethrowApiError<Admitted>(admission);
   const dispatcher = dispatcherOf(c.env);
   let job: JobRecord | null;
   if (admitted.replayed) {

@@ -6,8 +6,13 @@ import { isTerminal, type JobRecord } from './job-record.ts';
  * carries its final record, which never changes again, so reads of a pruned job answer from it.
  */
 export async function mirrorToHistory(db: D1Database, job: JobRecord): Promise<void> {
+  await historyStatement(db, job).run();
+}
+
+/** The upsert of `job`'s history row (for one run, or several in a D1 batch). */
+export function historyStatement(db: D1Database, job: JobRecord): D1PreparedStatement {
   const record = isTerminal(job.status) ? JSON.stringify(job) : null;
-  await db
+  return db
     .prepare(
       `INSERT INTO jobs (id, key_id, seq, kind, model, status, created_at, finished_at, record)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -25,8 +30,7 @@ export async function mirrorToHistory(db: D1Database, job: JobRecord): Promise<v
       new Date(job.createdAt).toISOString(),
       job.finishedAt ? new Date(job.finishedAt).toISOString() : null,
       record,
-    )
-    .run();
+    );
 }
 
 /** Final records of ended jobs, by id (ids without one are left out). */

@@ -6,6 +6,7 @@ import { ApiError, rethrowApiError } from '../errors.ts';
 import { newId, randomToken, sha256Hex } from '../hashing.ts';
 import { webhookSecretFor } from '../jobs/webhook-signing.ts';
 import { SCOPES } from '../middleware/auth/index.ts';
+import { forgetKey } from '../middleware/auth/key-cache.ts';
 import { errorResponses, jsonBody } from '../schemas/common.ts';
 
 const KeySchema = z
@@ -213,6 +214,7 @@ export function registerAdminKeyRoutes(app: App) {
     )
       .bind(next.name, next.scopes, next.rate_limit_per_minute, id)
       .run();
+    forgetKey(id);
     return c.json(toKey(next));
   });
 
@@ -222,6 +224,7 @@ export function registerAdminKeyRoutes(app: App) {
     await c.env.DB.prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?')
       .bind(new Date().toISOString(), id)
       .run();
+    forgetKey(id);
     // After D1 (new requests are refused from here): its queued jobs are canceled and refunded.
     await dispatcherOf(c.env).revokeKey(id);
     return c.json(toKey(await keyRow(c, id)));

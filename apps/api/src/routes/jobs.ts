@@ -127,6 +127,8 @@ export function registerJobRoutes(app: App) {
   app.openapi(listRoute, async (c) => {
     const query = c.req.valid('query');
     const before = query.cursor ? decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER;
+    // Jobs just made may not be in D1 yet: their rows are written in batches.
+    await dispatcherOf(c.env).flushHistory();
     const rows = await c.env.DB.prepare(
       `SELECT id, seq, record FROM jobs WHERE key_id = ? AND seq < ? ${query.status ? 'AND status = ?' : ''}
        ORDER BY seq DESC LIMIT ?`,

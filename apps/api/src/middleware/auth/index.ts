@@ -7,6 +7,7 @@ import {
   isBrowserToken,
   verifyBrowserToken,
 } from '../../jobs/browser-tokens.ts';
+import { cachedKey, cacheKey, type KeyRow } from './key-cache.ts';
 
 export const SCOPES = ['images', 'videos', 'read'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -52,20 +53,18 @@ export function apiKeyAuth(
       if (verdict === 'invalid') throw new ApiError('unauthorized', 'This token is not valid.');
       token = verdict;
     }
-    const row = await options
-      .db(c)
-      .prepare(
-        `SELECT id, name, prefix, scopes, rate_limit_per_minute, revoked_at FROM api_keys WHERE ${token ? 'id' : 'hash'} = ?`,
-      )
-      .bind(token ? token.keyId : await sha256Hex(key))
-      .first<{
-        id: string;
-        name: string;
-        prefix: string;
-        scopes: string;
-        rate_limit_per_minute: number;
-        revoked_at: string | null;
-      }>();
+    const lookup = token ? `id:${token.keyId}` : `hash:${await sha256Hex(key)}`;
+    let row = cachedKey(lookup) ?? null;
+    if (!row) {
+      row = await options
+        .db(c)
+        .prepare(
+          `SELECT id, name, prefix, scopes, rate_limit_per_minute, revoked_at FROM api_keys WHERE ${token ? 'id' : 'hash'} = ?`,
+        )
+        .bind(lookup.slice(lookup.indexOf(':') + 1))
+        .first<KeyRow>();
+      if (row) cacheKey(lookup, row);
+    }
     if (!row) throw new ApiError('unauthorized', 'This API key is not valid.');
     if (row.revoked_at) throw new ApiError('unauthorized', 'This API key was revoked.');
     const scopes: Scope[] = JSON.parse(row.scopes);
