@@ -1,3 +1,4 @@
+import { shardCount, shardName, shardOfJob } from './dispatch-shards.ts';
 import type { Account } from './durable-objects/account.ts';
 import type { Dispatcher } from './durable-objects/dispatcher.ts';
 
@@ -25,7 +26,21 @@ export function accountOf(env: Env, keyId: string) {
   return env.ACCOUNTS.get(env.ACCOUNTS.idFromName(keyId)) as unknown as RpcOf<Account>;
 }
 
-/** One dispatcher holds the queue: one consistent order and one place that hands out leases. */
-export function dispatcherOf(env: Env) {
-  return env.DISPATCHER.get(env.DISPATCHER.idFromName('global')) as unknown as RpcOf<Dispatcher>;
+/**
+ * The Dispatcher shard that holds job `jobId` (see dispatch-shards.ts): each job lives in one
+ * shard, which alone leases it, so a job still runs and completes at most once.
+ */
+export function dispatcherOf(env: Env, jobId: string) {
+  return shardStub(env, shardOfJob(jobId));
+}
+
+/** Every Dispatcher shard new jobs go to (for leases, revocations, listings). */
+export function allDispatchers(env: Env) {
+  return Array.from({ length: shardCount(env) }, (_, n) => shardStub(env, n));
+}
+
+function shardStub(env: Env, shard: number) {
+  return env.DISPATCHER.get(
+    env.DISPATCHER.idFromName(shardName(shard)),
+  ) as unknown as RpcOf<Dispatcher>;
 }

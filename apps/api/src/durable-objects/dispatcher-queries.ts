@@ -6,7 +6,8 @@
  */
 export const Q = {
   jobById: 'SELECT * FROM jobs WHERE id = ?',
-  nextSeq: "UPDATE counters SET value = value + 1 WHERE name = 'job_seq' RETURNING value",
+  /** See jobSeq in dispatch-shards.ts: (?1 = the time-based floor). */
+  nextSeq: "UPDATE counters SET value = MAX(value + 64, ?) WHERE name = 'job_seq' RETURNING value",
   /** Fair order: the key with the fewest running jobs first, then the oldest job. */
   nextEligible: `SELECT j.id FROM jobs j
     WHERE j.status = 'queued' AND j.model IN (SELECT value FROM json_each(?))

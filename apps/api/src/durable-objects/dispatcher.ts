@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { seqFloor, shardOfJob } from '../dispatch-shards.ts';
 import { accountOf, type Env } from '../env.ts';
 import { type ApiErrorData, apiErrorData } from '../errors.ts';
 import { newId } from '../hashing.ts';
@@ -34,6 +35,8 @@ export interface LeaseRequest {
   capacity: number;
   waitSeconds: number;
   leaseSeconds: number;
+  /** Names this long poll, so stopWaiting can end it (leases across shards). */
+  pollId?: string;
 }
 
 export interface Lease {
@@ -84,6 +87,8 @@ type Watcher = (event: StoredEvent, job: JobRecord) => void;
 export class Dispatcher extends DurableObject<Env> {
   private watchers = new Map<string, Set<Watcher>>();
   private leaseWaiters = new Set<() => void>();
+  /** Long polls told to stop (stopWaiting), by poll id, with when. */
+  private stoppedPolls = new Map<string, number>();
   private outbox: WebhookOutbox;
 
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -110,8 +115,8 @@ export class Dispatcher extends DurableObject<Env> {
     // A request that passed auth just before its key was revoked.
     if (sql.exec(Q.isRevoked, job.keyId).toArray().length)
       return apiErrorData('unauthorized', 'This API key has been revoked.');
-    const seq = Number(sql.exec(Q.nextSeq).one().value);
     const now = Date.now();
+    const seq = Number(sql.exec(Q.nextSeq, seqFloor(shardOfJob(job.id), now)).one().value);
     sql.exec(
       `INSERT INTO jobs (id, seq, key_id, kind, model, status, input, input_images, cost, webhook, base_url,
          created_at, queue_timeout, queue_deadline)
@@ -254,7 +259,7 @@ export class Dispatcher extends DurableObject<Env> {
         return leases;
       }
       const left = deadline - Date.now();
-      if (left <= 0) return [];
+      if (left <= 0 || this.pollStopped(request.pollId)) return [];
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
@@ -265,6 +270,21 @@ export class Dispatcher extends DurableObject<Env> {
         this.leaseWaiters.add(wake);
       });
     }
+  }
+
+  /** Ends the long poll `pollId` (now, or when it arrives, if it has not yet). */
+  stopWaiting(pollId: string) {
+    this.stoppedPolls.set(pollId, Date.now());
+    for (const wake of this.leaseWaiters) wake();
+  }
+
+  private pollStopped(pollId: string | undefined): boolean {
+    if (!pollId || !this.stoppedPolls.has(pollId)) return false;
+    this.stoppedPolls.delete(pollId);
+    // Stops for polls that never came (their call failed) are forgotten after a minute.
+    for (const [id, at] of this.stoppedPolls)
+      if (at < Date.now() - 60000) this.stoppedPolls.delete(id);
+    return true;
   }
 
   /** Models some runner asked work for since `since` (ms), with when it last did. */
@@ -472,7 +492,7 @@ export class Dispatcher extends DurableObject<Env> {
     sql.exec(
       `${numbers} INSERT INTO jobs (id, seq, key_id, kind, model, status, input, input_images, cost, charged,
          attempts, outputs, base_url, created_at, started_at, finished_at, settled, mirrored, queue_timeout)
-       SELECT 'job_seed' || (? + i), ? + i, ?, 'txt2img', 'sdedge-micro', 'succeeded',
+       SELECT 'job_seed' || (? + i), ? + 64 * i, ?, 'txt2img', 'sdedge-micro', 'succeeded',
          '{"prompt":"seeded history"}', '[]', 1, 1, 1, '[]', 'http://seed', ?, ?, ?, 1, 1, 3600 FROM n`,
       count,
       first,
@@ -490,7 +510,7 @@ export class Dispatcher extends DurableObject<Env> {
       first,
       now,
     );
-    sql.exec("UPDATE counters SET value = ? WHERE name = 'job_seq'", first + count);
+    sql.exec("UPDATE counters SET value = ? WHERE name = 'job_seq'", first + 64 * count);
     return { seeded: count };
   }
 

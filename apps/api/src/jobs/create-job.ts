@@ -1,8 +1,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { newJobId } from '../dispatch-shards.ts';
 import { accountOf, dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
-import { newId, sha256Hex } from '../hashing.ts';
+import { sha256Hex } from '../hashing.ts';
 import { countedRequest } from '../middleware/rate-limit/index.ts';
 import { findJob } from './find-job.ts';
 
@@ -67,7 +68,7 @@ export async function createJob(c: Context<AppEnv>, draft: JobDraft) {
   const waitSeconds = preferredWaitSeconds(c.req.header('Prefer'));
   let job = await submitJob(c, draft);
   if (waitSeconds > 0 && !isTerminal(job.status)) {
-    job = (await dispatcherOf(c.env).waitForEnd(job.id, waitSeconds * 1000)) ?? job;
+    job = (await dispatcherOf(c.env, job.id).waitForEnd(job.id, waitSeconds * 1000)) ?? job;
     c.header('Preference-Applied', `wait=${waitSeconds}`);
   }
   return respondWithJob(c, job, isTerminal(job.status) ? 200 : 202);
@@ -100,7 +101,7 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
   const account = accountOf(c.env, key.id);
   // One Account call: the rate limit (see countedByHandler in app.ts), idempotency, credits.
   const admission = await account.admit({
-    jobId: newId('job'),
+    jobId: newJobId(c.env),
     jobKind: draft.kind,
     cost: draft.cost,
     idempotencyKey,
@@ -110,7 +111,7 @@ export async function submitJob(c: Context<AppEnv>, draft: JobDraft): Promise<Jo
   });
   if (admission.rate) countedRequest(c, admission.rate);
   const admitted = rethrowApiError<Admitted>(admission);
-  const dispatcher = dispatcherOf(c.env);
+  const dispatcher = dispatcherOf(c.env, admitted.jobId);
   let job: JobRecord | null;
   if (admitted.replayed) {
     job = (await findJob(c.env, admitted.jobId))?.job ?? null;

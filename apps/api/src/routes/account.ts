@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app-env.ts';
 import { MODELS } from '../catalog.ts';
-import { accountOf, dispatcherOf } from '../env.ts';
+import { accountOf, allDispatchers } from '../env.ts';
 import { requireScope } from '../middleware/auth/index.ts';
 import { errorResponses } from '../schemas/common.ts';
 
@@ -78,12 +78,11 @@ export function registerAccountRoutes(app: App) {
     return c.json(await accountOf(c.env, c.get('apiKey').id).usage(days));
   });
   app.openapi(modelsRoute, async (c) => {
-    const served = new Map(
-      (await dispatcherOf(c.env).servedModels(Date.now() - MODEL_SERVED_WINDOW_MS)).map((s) => [
-        s.model,
-        s.seenAt,
-      ]),
-    );
+    const since = Date.now() - MODEL_SERVED_WINDOW_MS;
+    const served = new Map<string, number>();
+    for (const shard of await Promise.all(allDispatchers(c.env).map((d) => d.servedModels(since))))
+      for (const { model, seenAt } of shard)
+        served.set(model, Math.max(seenAt, served.get(model) ?? 0));
     const data = MODELS.filter((m) => served.has(m.id)).map((m) => ({
       ...m,
       kinds: [...m.kinds],

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../app-env.ts';
-import { accountOf, dispatcherOf } from '../env.ts';
+import { accountOf, allDispatchers } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { newId, randomToken, sha256Hex } from '../hashing.ts';
 import { webhookSecretFor } from '../jobs/webhook-signing.ts';
@@ -226,7 +226,7 @@ export function registerAdminKeyRoutes(app: App) {
       .run();
     forgetKey(id);
     // After D1 (new requests are refused from here): its queued jobs are canceled and refunded.
-    await dispatcherOf(c.env).revokeKey(id);
+    await Promise.all(allDispatchers(c.env).map((shard) => shard.revokeKey(id)));
     return c.json(toKey(await keyRow(c, id)));
   });
 

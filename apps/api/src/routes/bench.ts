@@ -1,5 +1,5 @@
 import type { App } from '../app-env.ts';
-import { dispatcherOf } from '../env.ts';
+import { allDispatchers } from '../env.ts';
 import { ApiError } from '../errors.ts';
 
 /**
@@ -15,6 +15,8 @@ export function registerBenchRoutes(app: App) {
     const count = Number(body?.count);
     if (typeof body?.key_id !== 'string' || !Number.isInteger(count) || count < 1 || count > 1e6)
       throw new ApiError('invalid_request', 'Give key_id and a count of 1 to 1000000.');
-    return c.json(await dispatcherOf(c.env).seedHistory(body.key_id, count));
+    // Into shard 0 (the one a single-shard deployment has).
+    const [first] = allDispatchers(c.env);
+    return c.json(await (first as NonNullable<typeof first>).seedHistory(body.key_id, count));
   });
 }

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { App, AppEnv } from '../app-env.ts';
-import { dispatcherOf } from '../env.ts';
+import { allDispatchers, dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { respondWithJob } from '../jobs/create-job.ts';
 import { openEventStream } from '../jobs/event-stream.ts';
-import { findJob } from '../jobs/find-job.ts';
+import { findJob, getLiveJobs } from '../jobs/find-job.ts';
 import { JOB_STATUSES, type JobRecord, toPublicJob } from '../jobs/job-record.ts';
 import { requireScope, scopeRequired } from '../middleware/auth/index.ts';
 import { Id } from '../schemas/bounds.ts';
@@ -128,7 +128,7 @@ export function registerJobRoutes(app: App) {
     const query = c.req.valid('query');
     const before = query.cursor ? decodeCursor(query.cursor) : Number.MAX_SAFE_INTEGER;
     // Jobs just made may not be in D1 yet: their rows are written in batches.
-    await dispatcherOf(c.env).flushHistory();
+    await Promise.all(allDispatchers(c.env).map((shard) => shard.flushHistory()));
     const rows = await c.env.DB.prepare(
       `SELECT id, seq, record FROM jobs WHERE key_id = ? AND seq < ? ${query.status ? 'AND status = ?' : ''}
        ORDER BY seq DESC LIMIT ?`,
@@ -141,9 +141,12 @@ export function registerJobRoutes(app: App) {
     // Ended jobs from their final D1 record; the others (and ended ones not yet written there)
     // live from the Dispatcher.
     const live = new Map(
-      (await dispatcherOf(c.env).getJobs(page.filter((r) => !r.record).map((r) => r.id))).map(
-        (job) => [job.id, job],
-      ),
+      (
+        await getLiveJobs(
+          c.env,
+          page.filter((r) => !r.record).map((r) => r.id),
+        )
+      ).map((job) => [job.id, job]),
     );
     const jobs = page
       .map((r) => (r.record ? (JSON.parse(r.record) as JobRecord) : live.get(r.id)))
@@ -167,7 +170,7 @@ export function registerJobRoutes(app: App) {
         status: job.status,
       });
     }
-    return respondWithJob(c, rethrowApiError(await dispatcherOf(c.env).cancel(job.id)));
+    return respondWithJob(c, rethrowApiError(await dispatcherOf(c.env, job.id).cancel(job.id)));
   });
 
   app.openapi(eventsRoute, async (c) => {
@@ -180,7 +183,7 @@ export function registerJobRoutes(app: App) {
     const lastEventId = c.req.header('Last-Event-ID');
     if (lastEventId) headers['Last-Event-ID'] = lastEventId;
     const after = c.req.query('after');
-    const stream = await dispatcherOf(c.env).fetch(
+    const stream = await dispatcherOf(c.env, job.id).fetch(
       new Request(
         `https://dispatcher/events?job=${encodeURIComponent(job.id)}${after ? `&after=${encodeURIComponent(after)}` : ''}`,
         { headers },

@@ -100,7 +100,6 @@ export function registerOpenAiRoutes(app: App) {
     const body = parsed.data;
     const { width, height } = openAiSize(body.model, body.size);
     const steps = 25;
-    const dispatcher = dispatcherOf(c.env);
     let job = await submitJob(c, {
       kind: 'txt2img',
       model: body.model,
@@ -119,6 +118,7 @@ export function registerOpenAiRoutes(app: App) {
       webhook: null,
       queueTimeoutSeconds: DEFAULT_QUEUE_TIMEOUT_SECONDS,
     });
+    const dispatcher = dispatcherOf(c.env, job.id);
     job = (await dispatcher.waitForEnd(job.id, OPENAI_TIMEOUT_SECONDS * 1000)) ?? job;
     if (job.status === 'queued' || job.status === 'running') {
       await dispatcher.cancel(job.id);

@@ -5,6 +5,7 @@ import type { Lease } from '../durable-objects/dispatcher.ts';
 import { dispatcherOf } from '../env.ts';
 import { ApiError, rethrowApiError } from '../errors.ts';
 import { JOB_KINDS, toPublicJob } from '../jobs/job-record.ts';
+import { leaseAcrossShards } from '../jobs/lease-across-shards.ts';
 import { isOutputContentType, OUTPUT_CONTENT_TYPES } from '../jobs/output-content-types.ts';
 import { uploadKey } from '../jobs/output-keys.ts';
 import { FileName, Id, ModelName } from '../schemas/bounds.ts';
@@ -230,11 +231,11 @@ function leaseView(c: Context<AppEnv>, lease: Lease) {
 }
 
 export function registerRunnerRoutes(app: App) {
-  const dispatcher = (c: Context<AppEnv>) => dispatcherOf(c.env);
+  const dispatcher = (c: Context<AppEnv>) => dispatcherOf(c.env, c.req.param('id') ?? '');
 
   app.openapi(leaseRoute, async (c) => {
     const body = c.req.valid('json');
-    const leases = await dispatcher(c).lease({
+    const leases = await leaseAcrossShards(c.env, {
       runnerId: body.runner_id,
       models: body.models,
       capacity: body.capacity,
