@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { seqFloor, shardOfJob } from '../dispatch-shards.ts';
 import { accountOf, type Env } from '../env.ts';
 import { type ApiErrorData, apiErrorData } from '../errors.ts';
-import { newId } from '../hashing.ts';
+import { newId, randomToken } from '../hashing.ts';
 import { openEventStream, type StoredEvent } from '../jobs/event-stream.ts';
 import { historyStatement, mirrorToHistory } from '../jobs/job-history.ts';
 import {
@@ -487,15 +487,16 @@ export class Dispatcher extends DurableObject<Env> {
   seedHistory(keyId: string, count: number): { seeded: number } {
     const sql = this.ctx.storage.sql;
     const first = Number(sql.exec("SELECT value FROM counters WHERE name = 'job_seq'").one().value);
+    const batch = `job_seed${randomToken(8)}_`;
     const now = Date.now();
     const numbers = 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)';
     sql.exec(
       `${numbers} INSERT INTO jobs (id, seq, key_id, kind, model, status, input, input_images, cost, charged,
          attempts, outputs, base_url, created_at, started_at, finished_at, settled, mirrored, queue_timeout)
-       SELECT 'job_seed' || (? + i), ? + 64 * i, ?, 'txt2img', 'sdedge-micro', 'succeeded',
+       SELECT ? || i, ? + 64 * i, ?, 'txt2img', 'sdedge-micro', 'succeeded',
          '{"prompt":"seeded history"}', '[]', 1, 1, 1, '[]', 'http://seed', ?, ?, ?, 1, 1, 3600 FROM n`,
       count,
-      first,
+      batch,
       first,
       keyId,
       now,
@@ -505,9 +506,9 @@ export class Dispatcher extends DurableObject<Env> {
     sql.exec(
       `${numbers}, t(seq, type) AS (VALUES (1, 'queued'), (2, 'started'), (3, 'succeeded'))
        INSERT INTO events (job_id, seq, type, data, at)
-       SELECT 'job_seed' || (? + i), t.seq, t.type, '{}', ? FROM n, t`,
+       SELECT ? || i, t.seq, t.type, '{}', ? FROM n, t`,
       count,
-      first,
+      batch,
       now,
     );
     sql.exec("UPDATE counters SET value = ? WHERE name = 'job_seq'", first + 64 * count);
