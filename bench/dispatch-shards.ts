@@ -125,7 +125,7 @@ for (const shards of shardCounts) {
   if (r.failures) throw new Error(`${shards} shards: ${r.failures} failed requests`);
   if (shards === 1) single = r.completed;
   rows.push([
-    String(shards),
+    `${shards} shard${shards === 1 ? '' : 's'}`,
     (r.created / seconds).toFixed(0),
     (r.completed / seconds).toFixed(0),
     `${r.p50.toFixed(0)} ms`,
@@ -136,6 +136,6 @@ console.log(
   `wrangler dev (workerd, inspector off), ${clients} clients creating, ${runners} simulated runners (capacity 4), ${seconds} s per shard count`,
 );
 printTable(
-  ['shards', 'jobs created/s', 'jobs completed/s', 'p50 created -> completed', 'vs 1 shard'],
+  ['what', 'jobs created/s', 'jobs completed/s', 'p50 created -> completed', 'vs 1 shard'],
   rows,
 );
