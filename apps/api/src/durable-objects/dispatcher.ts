@@ -1,13 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import { seqFloor, shardOfJob } from '../dispatch-shards.ts';
-import { accountOf, type Env } from '../env.ts';
+import type { Env } from '../env.ts';
 import { type ApiErrorData, apiErrorData } from '../errors.ts';
-import { newId, randomToken } from '../hashing.ts';
-import { openEventStream, type StoredEvent } from '../jobs/event-stream.ts';
-import { historyStatement, mirrorToHistory } from '../jobs/job-history.ts';
+import { randomToken } from '../hashing.ts';
+import { openEventStream } from '../jobs/event-stream.ts';
 import {
   isTerminal,
-  type JobEventType,
   type JobOutput,
   type JobProgress,
   type JobRecord,
@@ -17,7 +15,9 @@ import { uploadKey } from '../jobs/output-keys.ts';
 import { webhookUrlPolicy } from '../jobs/webhook-url.ts';
 import { Q } from './dispatcher-queries.ts';
 import { DISPATCHER_MIGRATIONS } from './dispatcher-schema.ts';
-import { rowToJob } from './job-rows.ts';
+import { JobEventLog, type Watcher } from './job-event-log.ts';
+import { JobSettlement } from './job-settlement.ts';
+import { JobStates, type Lease, type LeaseRequest, MAX_ATTEMPTS } from './job-states.ts';
 import { migrateSchema } from './schema-migrations.ts';
 import { WebhookOutbox } from './webhook-outbox.ts';
 
@@ -29,21 +29,8 @@ export type NewJob = Pick<
   queueTimeoutSeconds: number;
 };
 
-export interface LeaseRequest {
-  runnerId: string;
-  models: string[];
-  capacity: number;
-  waitSeconds: number;
-  leaseSeconds: number;
-  /** Names this long poll, so stopWaiting can end it (leases across shards). */
-  pollId?: string;
-}
-
-export interface Lease {
-  leaseId: string;
-  leaseDeadline: number;
-  job: JobRecord;
-}
+export type { Lease, LeaseRequest } from './job-states.ts';
+export { MAX_ATTEMPTS } from './job-states.ts';
 
 export interface RunnerEvent {
   type: 'progress';
@@ -53,9 +40,6 @@ export interface RunnerEvent {
   frames?: number;
   preview?: string;
 }
-
-/** A lease that expires puts its job back in the queue, at most this many attempts in all. */
-export const MAX_ATTEMPTS = 3;
 
 /**
  * How long a finished job stays in the Dispatcher: its event stream can be resumed and its
@@ -67,14 +51,13 @@ export const FINISHED_JOB_RETENTION_MS = 24 * 3600 * 1000;
 /** The alarm's work per run on each kind of backlog; it runs again at once while more is left. */
 const ALARM_BATCH = 200;
 
-/** New jobs' D1 history rows are written this long after creation, together. */
-const HISTORY_FLUSH_MS = 50;
-
-type Watcher = (event: StoredEvent, job: JobRecord) => void;
-
 /**
- * The queue and every job's live state, in one Durable Object: one order, one place that hands
- * out leases, so a job is leased to one runner at a time and completes at most once.
+ * The queue and every job's live state, in one Durable Object per shard (dispatch-shards.ts):
+ * one order, one place that hands out a job's leases, so a job is leased to one runner at a time
+ * and completes at most once. This class is the RPC surface, the long polls and the alarm; the
+ * concerns live beside it: the state machine (job-states.ts), the event log (job-event-log.ts),
+ * settlement and D1 history (job-settlement.ts), webhooks (webhook-outbox.ts), the schema and its
+ * queries (dispatcher-schema.ts, dispatcher-queries.ts).
  *
  * Fair order: each key's jobs go in creation order; across keys, the next job comes from the key
  * with the fewest jobs running now, the older job first among equals. A key with a thousand jobs
@@ -85,13 +68,14 @@ type Watcher = (event: StoredEvent, job: JobRecord) => void;
  * after the state change is written; what fails is retried by the alarm, so nothing is lost.
  */
 export class Dispatcher extends DurableObject<Env> {
-  private watchers = new Map<string, Set<Watcher>>();
   private leaseWaiters = new Set<() => void>();
   /** Long polls told to stop (stopWaiting), by poll id, with when. */
   private stoppedPolls = new Map<string, number>();
   private outbox: WebhookOutbox;
 
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private events: JobEventLog;
+  private states: JobStates;
+  private settlement: JobSettlement;
   /** When the alarm is set for (null: none); undefined until read once from storage. */
   private alarmAt: number | null | undefined;
 
@@ -104,6 +88,14 @@ export class Dispatcher extends DurableObject<Env> {
       webhookUrlPolicy(env),
       (work) => ctx.waitUntil(work),
     );
+    const jobById = (id: string) => this.states.get(id);
+    this.events = new JobEventLog(ctx.storage.sql, this.outbox, jobById);
+    this.states = new JobStates(ctx.storage.sql, this.events, () => this.wakeLeaseWaiters());
+    this.settlement = new JobSettlement(ctx.storage.sql, env, jobById);
+  }
+
+  private wakeLeaseWaiters() {
+    for (const wake of this.leaseWaiters) wake();
   }
 
   // ---- public API side ------------------------------------------------------------------
@@ -135,10 +127,10 @@ export class Dispatcher extends DurableObject<Env> {
       job.queueTimeoutSeconds,
       now + job.queueTimeoutSeconds * 1000,
     );
-    this.emit(job.id, 'queued', { attempt: 0 });
-    for (const wake of this.leaseWaiters) wake();
+    this.events.append(job.id, 'queued', { attempt: 0 });
+    this.wakeLeaseWaiters();
     // Its D1 history row is written off the request path, batched with others' (flushHistory).
-    this.flushHistorySoon();
+    this.settlement.flushSoon();
     await this.scheduleAlarm();
     return this.get(job.id);
   }
@@ -153,33 +145,11 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   /**
-   * Writes the D1 history rows not yet written, in one batch. Job creation leaves its row to
-   * this (run HISTORY_FLUSH_MS later, or by the alarm), so a listing calls it first to see
-   * every job it has made.
+   * Writes the D1 history rows not yet written, in one batch (job-settlement.ts). Job creation
+   * leaves its row to this, so a listing calls it first to see every job it has made.
    */
-  async flushHistory(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const sql = this.ctx.storage.sql;
-    const jobs = sql
-      .exec(Q.unmirrored, ALARM_BATCH)
-      .toArray()
-      .map((row) => this.get(String(row.id)));
-    if (jobs.length === 0) return;
-    try {
-      await this.env.DB.batch(jobs.map((job) => historyStatement(this.env.DB, job)));
-      for (const job of jobs)
-        sql.exec('UPDATE jobs SET mirrored = 1 WHERE id = ? AND status = ?', job.id, job.status);
-    } catch (error) {
-      console.error('writing job history failed, the alarm retries it', error);
-    }
-  }
-
-  private flushHistorySoon() {
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.flushHistory();
-    }, HISTORY_FLUSH_MS);
+  flushHistory(): Promise<void> {
+    return this.settlement.flushHistory();
   }
 
   /** Resolves when the job ends or `ms` pass, with the job as it then is. */
@@ -196,7 +166,7 @@ export class Dispatcher extends DurableObject<Env> {
         unwatch();
         resolve();
       }
-      const unwatch = this.watch(id, watcher);
+      const unwatch = this.events.watch(id, watcher);
     });
     return this.find(id);
   }
@@ -215,7 +185,7 @@ export class Dispatcher extends DurableObject<Env> {
         status: job.status,
       });
     const used = job.status === 'running' ? Math.ceil(job.cost * doneFraction(job.progress)) : 0;
-    this.finish(id, 'canceled', { charged: used, error: null });
+    this.states.finish(id, 'canceled', { charged: used, error: null });
     await this.sideEffects(id);
     return this.get(id);
   }
@@ -236,7 +206,7 @@ export class Dispatcher extends DurableObject<Env> {
       .toArray()
       .map((row) => String(row.id));
     for (const id of queued)
-      this.finish(id, 'canceled', {
+      this.states.finish(id, 'canceled', {
         charged: 0,
         error: { code: 'key_revoked', message: 'The API key that made this job was revoked.' },
       });
@@ -251,8 +221,8 @@ export class Dispatcher extends DurableObject<Env> {
     const deadline = Date.now() + request.waitSeconds * 1000;
     this.noteServedModels(request);
     for (;;) {
-      for (const id of this.expireLeases()) await this.sideEffects(id);
-      const leases = this.takeJobs(request);
+      for (const id of this.states.expireLeases()) await this.sideEffects(id);
+      const leases = this.states.take(request);
       if (leases.length > 0) {
         for (const lease of leases) await this.sideEffects(lease.job.id);
         await this.scheduleAlarm();
@@ -275,7 +245,7 @@ export class Dispatcher extends DurableObject<Env> {
   /** Ends the long poll `pollId` (now, or when it arrives, if it has not yet). */
   stopWaiting(pollId: string) {
     this.stoppedPolls.set(pollId, Date.now());
-    for (const wake of this.leaseWaiters) wake();
+    this.wakeLeaseWaiters();
   }
 
   private pollStopped(pollId: string | undefined): boolean {
@@ -315,7 +285,7 @@ export class Dispatcher extends DurableObject<Env> {
   ): Promise<{ canceled: boolean; leaseDeadline: number } | ApiErrorData> {
     const job = this.find(jobId);
     if (job?.status === 'canceled') return { canceled: true, leaseDeadline: 0 };
-    const held = this.heldLease(jobId, leaseId);
+    const held = this.states.held(jobId, leaseId);
     if ('apiError' in held) return held;
     const deadline = Date.now() + held.leaseSeconds * 1000;
     this.ctx.storage.sql.exec('UPDATE jobs SET lease_deadline = ? WHERE id = ?', deadline, jobId);
@@ -325,7 +295,7 @@ export class Dispatcher extends DurableObject<Env> {
 
   /** Whether `leaseId` still holds the job (for uploads, which go to R2, not here). */
   checkLease(jobId: string, leaseId: string): { ok: true } | ApiErrorData {
-    const held = this.heldLease(jobId, leaseId);
+    const held = this.states.held(jobId, leaseId);
     return 'apiError' in held ? held : { ok: true };
   }
 
@@ -336,7 +306,7 @@ export class Dispatcher extends DurableObject<Env> {
   ): Promise<{ canceled: boolean } | ApiErrorData> {
     const job = this.find(jobId);
     if (job?.status === 'canceled') return { canceled: true };
-    const held = this.heldLease(jobId, leaseId);
+    const held = this.states.held(jobId, leaseId);
     if ('apiError' in held) return held;
     for (const event of events) {
       const progress: JobProgress = { step: event.step, total_steps: event.total_steps };
@@ -347,7 +317,7 @@ export class Dispatcher extends DurableObject<Env> {
         JSON.stringify(progress),
         jobId,
       );
-      this.emit(
+      this.events.append(
         jobId,
         'progress',
         event.preview ? { ...progress, preview: event.preview } : progress,
@@ -361,7 +331,7 @@ export class Dispatcher extends DurableObject<Env> {
     leaseId: string,
     result: { outputs: JobOutput[]; runnerSeconds: number },
   ): Promise<JobRecord | ApiErrorData> {
-    const held = this.heldLease(jobId, leaseId);
+    const held = this.states.held(jobId, leaseId);
     if ('apiError' in held) return held;
     const sql = this.ctx.storage.sql;
     const outputs = result.outputs.map((o) => ({ ...o, key: uploadKey(jobId, leaseId, o.name) }));
@@ -373,8 +343,8 @@ export class Dispatcher extends DurableObject<Env> {
     );
     const job = this.get(jobId);
     for (const output of (await toPublicJob(job, this.env.SIGNING_SECRET)).outputs)
-      this.emit(jobId, 'output', output);
-    this.finish(jobId, 'succeeded', { charged: job.cost, error: null });
+      this.events.append(jobId, 'output', output);
+    this.states.finish(jobId, 'succeeded', { charged: job.cost, error: null });
     await this.sideEffects(jobId);
     return this.get(jobId);
   }
@@ -384,7 +354,7 @@ export class Dispatcher extends DurableObject<Env> {
     leaseId: string,
     failure: { code: string; message: string; retryable: boolean; runnerSeconds?: number },
   ): Promise<JobRecord | ApiErrorData> {
-    const held = this.heldLease(jobId, leaseId);
+    const held = this.states.held(jobId, leaseId);
     if ('apiError' in held) return held;
     if (failure.runnerSeconds !== undefined)
       this.ctx.storage.sql.exec(
@@ -392,9 +362,9 @@ export class Dispatcher extends DurableObject<Env> {
         failure.runnerSeconds,
         jobId,
       );
-    if (failure.retryable && held.job.attempts < MAX_ATTEMPTS) this.requeue(jobId);
+    if (failure.retryable && held.job.attempts < MAX_ATTEMPTS) this.states.requeue(jobId);
     else
-      this.finish(jobId, 'failed', {
+      this.states.finish(jobId, 'failed', {
         charged: 0,
         error: { code: failure.code, message: failure.message },
       });
@@ -407,10 +377,10 @@ export class Dispatcher extends DurableObject<Env> {
    * the queue at once, and the attempt does not count.
    */
   async release(jobId: string, leaseId: string): Promise<JobRecord | ApiErrorData> {
-    const held = this.heldLease(jobId, leaseId);
+    const held = this.states.held(jobId, leaseId);
     if ('apiError' in held) return held;
     this.ctx.storage.sql.exec('UPDATE jobs SET attempts = attempts - 1 WHERE id = ?', jobId);
-    this.requeue(jobId);
+    this.states.requeue(jobId);
     await this.sideEffects(jobId);
     return this.get(jobId);
   }
@@ -419,8 +389,8 @@ export class Dispatcher extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null; // a fired alarm is no longer set
-    for (const id of this.expireLeases()) await this.sideEffects(id, { reschedule: false });
-    for (const id of this.expireQueued()) await this.sideEffects(id, { reschedule: false });
+    for (const id of this.states.expireLeases()) await this.sideEffects(id, { reschedule: false });
+    for (const id of this.states.expireQueued()) await this.sideEffects(id, { reschedule: false });
     const sql = this.ctx.storage.sql;
     const pending = new Set(
       [
@@ -471,11 +441,11 @@ export class Dispatcher extends DurableObject<Env> {
     const job = this.find(jobId);
     if (!job) return new Response('not found', { status: 404 });
     return openEventStream({
-      backlog: this.eventsAfter(jobId, after),
+      backlog: this.events.after(jobId, after),
       after,
       ended: isTerminal(job.status),
       subscribe: (listener) =>
-        this.watch(jobId, (event, now) => listener(event, isTerminal(now.status))),
+        this.events.watch(jobId, (event, now) => listener(event, isTerminal(now.status))),
     });
   }
 
@@ -518,188 +488,16 @@ export class Dispatcher extends DurableObject<Env> {
   // ---- internals ------------------------------------------------------------------------------
 
   private find(id: string): JobRecord | null {
-    const row = this.ctx.storage.sql.exec(Q.jobById, id).toArray()[0];
-    return row ? rowToJob(row) : null;
+    return this.states.find(id);
   }
 
   private get(id: string): JobRecord {
-    const job = this.find(id);
-    if (!job) throw new Error(`job ${id} vanished`);
-    return job;
+    return this.states.get(id);
   }
 
-  private watch(jobId: string, watcher: Watcher): () => void {
-    const set = this.watchers.get(jobId) ?? new Set<Watcher>();
-    this.watchers.set(jobId, set);
-    set.add(watcher);
-    return () => {
-      set.delete(watcher);
-      if (set.size === 0) this.watchers.delete(jobId);
-    };
-  }
-
-  private eventsAfter(jobId: string, after: number): StoredEvent[] {
-    return this.ctx.storage.sql
-      .exec(Q.eventsAfter, jobId, after)
-      .toArray()
-      .map((r) => ({ seq: Number(r.seq), type: String(r.type), data: JSON.parse(String(r.data)) }));
-  }
-
-  /** Appends an event, tells watchers, and queues webhook deliveries the job asked for. */
-  private emit(jobId: string, type: JobEventType, data: unknown) {
-    const sql = this.ctx.storage.sql;
-    const seq = Number(sql.exec(Q.nextEventSeq, jobId).one().s);
-    const now = Date.now();
-    sql.exec(
-      'INSERT INTO events (job_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)',
-      jobId,
-      seq,
-      type,
-      JSON.stringify(data),
-      now,
-    );
-    const job = this.get(jobId);
-    if (job.webhook?.events.includes(type) && type !== 'progress') this.outbox.enqueue(jobId, seq);
-    for (const watcher of [...(this.watchers.get(jobId) ?? [])]) watcher({ seq, type, data }, job);
-  }
-
-  private takeJobs(request: LeaseRequest): Lease[] {
-    const sql = this.ctx.storage.sql;
-    const leases: Lease[] = [];
-    // One at a time: each lease changes the running counts that order the next pick.
-    for (let i = 0; i < request.capacity; i++) {
-      const next = this.nextEligible(request.models);
-      if (!next) break;
-      const id = String(next.id);
-      const leaseId = newId('lease');
-      const now = Date.now();
-      const deadline = now + request.leaseSeconds * 1000;
-      sql.exec(
-        `UPDATE jobs SET status = 'running', lease_id = ?, runner_id = ?, lease_seconds = ?, lease_deadline = ?,
-           attempts = attempts + 1, started_at = COALESCE(started_at, ?), mirrored = 0 WHERE id = ?`,
-        leaseId,
-        request.runnerId,
-        request.leaseSeconds,
-        deadline,
-        now,
-        id,
-      );
-      const job = this.get(id);
-      this.emit(id, 'started', { attempt: job.attempts, runner_id: request.runnerId });
-      leases.push({ leaseId, leaseDeadline: deadline, job });
-    }
-    return leases;
-  }
-
-  private nextEligible(models: string[]) {
-    return this.ctx.storage.sql.exec(Q.nextEligible, JSON.stringify(models)).toArray()[0];
-  }
-
-  private heldLease(
-    jobId: string,
-    leaseId: string,
-  ): { job: JobRecord; leaseSeconds: number } | ApiErrorData {
-    const row = this.ctx.storage.sql.exec(Q.jobById, jobId).toArray()[0];
-    if (!row) return apiErrorData('job_not_found', `No job ${jobId}.`);
-    const job = rowToJob(row);
-    if (job.status === 'canceled')
-      return apiErrorData('job_finished', `Job ${jobId} was canceled.`, { status: job.status });
-    if (job.status !== 'running' || row.lease_id !== leaseId)
-      return apiErrorData(
-        'lease_lost',
-        `This lease on job ${jobId} is no longer held (expired or superseded).`,
-      );
-    return { job, leaseSeconds: Number(row.lease_seconds) };
-  }
-
-  /** Running jobs past their lease deadline: back to the queue, or failed after the last attempt. */
-  private expireLeases(): string[] {
-    const expired = this.ctx.storage.sql.exec(Q.expiredLeases, Date.now(), ALARM_BATCH).toArray();
-    for (const row of expired) {
-      const id = String(row.id);
-      if (Number(row.attempts) < MAX_ATTEMPTS) this.requeue(id);
-      else
-        this.finish(id, 'failed', {
-          charged: 0,
-          error: {
-            code: 'lease_expired',
-            message: `No runner finished this job in ${MAX_ATTEMPTS} attempts.`,
-          },
-        });
-    }
-    return expired.map((r) => String(r.id));
-  }
-
-  /** Queued jobs no runner took before their queue deadline: failed, refunded in full. */
-  private expireQueued(): string[] {
-    const overdue = this.ctx.storage.sql.exec(Q.overdueQueued, Date.now(), ALARM_BATCH).toArray();
-    for (const row of overdue)
-      this.finish(String(row.id), 'failed', {
-        charged: 0,
-        error: {
-          code: 'queue_timeout',
-          message: `No runner took this job within ${row.queue_timeout} seconds; its credits are refunded.`,
-        },
-      });
-    return overdue.map((r) => String(r.id));
-  }
-
-  /** Back to the queue (a lease lost or handed back), with a fresh queue deadline. */
-  private requeue(id: string) {
-    this.ctx.storage.sql.exec(
-      `UPDATE jobs SET status = 'queued', lease_id = NULL, runner_id = NULL, lease_deadline = NULL, mirrored = 0,
-         queue_deadline = ? + queue_timeout * 1000 WHERE id = ?`,
-      Date.now(),
-      id,
-    );
-    this.emit(id, 'queued', { attempt: this.get(id).attempts });
-    for (const wake of this.leaseWaiters) wake();
-  }
-
-  private finish(
-    id: string,
-    status: 'succeeded' | 'failed' | 'canceled',
-    end: { charged: number; error: { code: string; message: string } | null },
-  ) {
-    this.ctx.storage.sql.exec(
-      `UPDATE jobs SET status = ?, charged = ?, error = ?, finished_at = ?, lease_id = NULL, lease_deadline = NULL,
-         settled = 0, mirrored = 0 WHERE id = ?`,
-      status,
-      end.charged,
-      end.error ? JSON.stringify(end.error) : null,
-      Date.now(),
-      id,
-    );
-    const job = this.get(id);
-    this.emit(id, status, status === 'failed' ? { error: job.error } : { credits: job.charged });
-  }
-
-  /**
-   * Settles credits and writes the D1 history row (with the whole record once the job has
-   * ended: D1 answers for it after it is pruned here); the alarm retries what fails.
-   */
+  /** Settles credits and writes the D1 history row (job-settlement.ts), then moves the alarm. */
   private async sideEffects(id: string, options = { reschedule: true }) {
-    const job = this.get(id);
-    const row = this.ctx.storage.sql
-      .exec('SELECT settled, mirrored FROM jobs WHERE id = ?', id)
-      .one();
-    try {
-      if (isTerminal(job.status) && Number(row.settled) === 0) {
-        await accountOf(this.env, job.keyId).settle(id, job.charged ?? 0);
-        this.ctx.storage.sql.exec('UPDATE jobs SET settled = 1 WHERE id = ?', id);
-      }
-      if (Number(row.mirrored) === 0) {
-        await mirrorToHistory(this.env.DB, job);
-        // Only if nothing changed meanwhile: a newer status must be written again.
-        this.ctx.storage.sql.exec(
-          'UPDATE jobs SET mirrored = 1 WHERE id = ? AND status = ?',
-          id,
-          job.status,
-        );
-      }
-    } catch (error) {
-      console.error(`side effects of ${id} failed, the alarm retries them`, error);
-    }
+    await this.settlement.settle(id);
     if (options.reschedule) await this.scheduleAlarm();
   }
 
