@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLIP_TOKENIZER_DIR, run } from './helpers.ts';
 
@@ -39,5 +41,71 @@ describe('sdedge CLI (as a user runs it, through npx)', () => {
     const unknown = sdedge('paint');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('Unknown command "paint"');
+  });
+
+  it('prints help for the CLI and each command, and its version', () => {
+    const top = sdedge('--help');
+    expect(top.status).toBe(0);
+    expect(top.stderr).toContain('default model: sdedge-micro');
+    for (const command of [
+      'txt2img',
+      'img2img',
+      'inpaint',
+      'animate',
+      'make-tiny-model',
+      'randn',
+    ]) {
+      const help = sdedge(command, '--help');
+      expect(help.status, command).toBe(0);
+      expect(help.stdout, command).toContain(`Usage: sdedge ${command}`);
+    }
+    const txt2img = sdedge('txt2img', '-h').stdout;
+    expect(txt2img).toContain('--sampler NAME');
+    expect(txt2img).toContain('dpmpp_2m_karras, ');
+    expect(txt2img).toMatch(/--steps N .*\(default: 20\)/);
+    expect(txt2img).not.toContain('--strength');
+    const version = sdedge('--version');
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("refuses another command's options and empty shapes, before any work", () => {
+    const strength = sdedge('txt2img', 'a cat', '--strength', '0.5');
+    expect(strength.status).toBe(1);
+    expect(strength.stderr).toContain('error [invalid_argument]: txt2img does not take --strength');
+    const mask = sdedge('img2img', 'a cat', '--image', 'x.png', '--mask', 'm.png');
+    expect(mask.stderr).toContain('img2img does not take --mask');
+    for (const shape of ['0', '1,0,4', '', 'a,b', '-1,4']) {
+      const empty = sdedge('randn', '--shape', shape);
+      expect(empty.status, shape).not.toBe(0);
+      expect(empty.stdout, shape).not.toContain('NaN');
+    }
+  });
+
+  it('takes a negative seed as a random one, and makes the output folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sdedge-cli-'));
+    try {
+      const out = join(dir, 'new', 'folder', 'red.png');
+      const run1 = sdedge('txt2img', 'a red circle', '--seed', '-1', '--steps', '2', '-o', out);
+      expect(run1.status, run1.stderr).toBe(0);
+      expect(existsSync(out)).toBe(true);
+      expect(run1.stdout).toMatch(/seed \d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to write a tiny model into a folder that is not empty, unless --force', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sdedge-tiny-'));
+    try {
+      writeFileSync(join(dir, 'keep.txt'), 'mine');
+      const refused = sdedge('make-tiny-model', dir);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('error [output_exists]');
+      expect(sdedge('make-tiny-model', dir, '--force').status).toBe(0);
+      expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('mine');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -19,6 +19,7 @@ export type SdedgeErrorCode =
   | 'invalid_shape'
   | 'invalid_prompt'
   | 'invalid_argument'
+  | 'output_exists'
   | 'tokenizer_file_missing'
   | 'tokenizer_file_invalid'
   | 'unknown_scheduler'

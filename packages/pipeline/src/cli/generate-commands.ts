@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SdedgeError } from '../errors.ts';
 import { decodeImage } from '../image/image-codecs.ts';
@@ -39,6 +40,10 @@ export async function generateCommand(mode: GenerationMode, argv: string[]): Pro
   });
   if (positionals.length !== 1)
     throw new SdedgeError('invalid_argument', `${mode} takes exactly one prompt (quote it).`);
+  // -1 is a random seed, as in AUTOMATIC1111 (the seed drawn is printed with each image).
+  if (values.seed === '-1') values.seed = undefined;
+  // Before the render: a folder that does not exist is made, one that cannot be fails now.
+  await mkdir(dirname(resolve(values.output)), { recursive: true });
   if (remote) return generateRemotely(remote, mode, positionals[0] ?? '', values);
   const started = performance.now();
   const modelDir = values.model ?? (await defaultModelDir());

@@ -1,19 +1,27 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { SdedgeError } from '../errors.ts';
 import { TorchGenerator } from '../random/torch-generator.ts';
 import { ClipTokenizer } from '../text/clip-tokenizer.ts';
 import { tokenizeWeighted } from '../text/weighted-tokens.ts';
+import { commandUsage, joinNegativeValues, refuseForeignOptions } from './cli-options.ts';
 
-const USAGE = `Usage: sdedge <command> [options]
+/** This package's version (package.json sits two folders up from src/cli and dist/cli). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
+const USAGE = `Usage: sdedge <command> [options]   (sdedge <command> --help: its options; --version)
 
 Commands:
-  txt2img "prompt" [-o out.png]          generate an image (default model: the tiny random model)
+  txt2img "prompt" [-o out.png]          generate an image (default model: sdedge-micro, embedded)
       --model DIR --negative TEXT --steps N --cfg S --sampler NAME --seed N
       --width W --height H --batch N --clip-skip N --execution-provider cuda,cpu
   img2img "prompt" --image FILE [--strength 0.75] [same options]
   inpaint "prompt" --image FILE --mask FILE [--mask-blur 4] [--strength 1] [same options]
   animate settings.json [-o out/]         render a Deforum settings file to frames, MP4 and GIF
-  make-tiny-model DIR [--variant sd15|sd15-int64|sd2-v|inpaint|fp16] [--seed N]
+  make-tiny-model DIR [--variant sd15|sd15-int64|sd2-v|inpaint|fp16] [--seed N] [--force]
   tokenize "prompt" --tokenizer DIR      CLIP token ids and weights of a prompt, chunk by chunk
   randn --seed N --shape 1,4,64,64       torch.randn noise for a seed (first values and stats)
 
@@ -39,10 +47,17 @@ const commands: Record<string, Command> = {
       options: {
         variant: { type: 'string', default: 'sd15' },
         seed: { type: 'string', default: '0' },
+        force: { type: 'boolean', default: false },
       },
     });
     if (positionals.length !== 1)
       throw new SdedgeError('invalid_argument', 'make-tiny-model takes one output folder.');
+    const dir = positionals[0] as string;
+    if (!values.force && existsSync(dir) && readdirSync(dir).length > 0)
+      throw new SdedgeError(
+        'output_exists',
+        `${dir} exists and is not empty; pass --force to write the model into it.`,
+      );
     const { buildTinyModel } = await import('../tiny-model/tiny-model.ts');
     const start = performance.now();
     await buildTinyModel(positionals[0], {
@@ -83,6 +98,11 @@ const commands: Record<string, Command> = {
       },
     });
     const shape = values.shape.split(',').map(Number);
+    if (!shape.every((d) => Number.isInteger(d) && d > 0) || shape.reduce((a, b) => a * b, 1) > 1e8)
+      throw new SdedgeError(
+        'invalid_argument',
+        `--shape must be positive whole sizes, at most 1e8 values in all (like 1,4,64,64), got "${values.shape}".`,
+      );
     const noise = new TorchGenerator(parseSeed(values.seed)).randn(shape);
     const mean = noise.reduce((a, b) => a + b, 0) / noise.length;
     const first = Array.from(noise.subarray(0, 8), (v) => v.toFixed(4));
@@ -108,14 +128,24 @@ export async function main(argv: string[]): Promise<number> {
     const status = rerunWithLavapipe();
     if (status !== null) return status;
   }
-  const [name, ...args] = argv;
+  const [name, ...given] = argv;
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   const command = name && Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (command && (given.includes('--help') || given.includes('-h'))) {
+    process.stdout.write(commandUsage(name as string));
+    return 0;
+  }
+  const args = joinNegativeValues(given);
   if (!command) {
-    const help = !name || name === '--help' || name === 'help';
+    const help = !name || name === '--help' || name === '-h' || name === 'help';
     process.stderr.write(help ? USAGE : `Unknown command "${name}".\n${USAGE}`);
     return help ? 0 : 2;
   }
   try {
+    refuseForeignOptions(name as string, args);
     await command(args);
     return 0;
   } catch (error) {
