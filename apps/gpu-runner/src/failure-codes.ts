@@ -18,6 +18,7 @@ export const PIPELINE_FAILURES: Record<SdedgeErrorCode, { code: string; retryabl
   invalid_shape: { code: 'invalid_input', retryable: false },
   invalid_prompt: { code: 'invalid_input', retryable: false },
   invalid_argument: { code: 'invalid_input', retryable: false },
+  output_exists: { code: 'runner_error', retryable: false },
   invalid_steps: { code: 'invalid_input', retryable: false },
   invalid_timestep: { code: 'invalid_input', retryable: false },
   invalid_size: { code: 'invalid_input', retryable: false },
