@@ -90,6 +90,10 @@ describe('sdedge CLI (as a user runs it, through npx)', () => {
       expect(run1.status, run1.stderr).toBe(0);
       expect(existsSync(out)).toBe(true);
       expect(run1.stdout).toMatch(/seed \d+/);
+      expect(run1.stderr).not.toContain('trained at');
+      const big = sdedge('txt2img', 'a red circle', '--width', '256', '--steps', '1', '-o', out);
+      expect(big.status, big.stderr).toBe(0);
+      expect(big.stderr).toContain('warning: this model was trained at 64x64; at 256x64');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -104,6 +108,32 @@ describe('sdedge CLI (as a user runs it, through npx)', () => {
       expect(refused.stderr).toContain('error [output_exists]');
       expect(sdedge('make-tiny-model', dir, '--force').status).toBe(0);
       expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('mine');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an unknown execution provider and says when CUDA is not installed', async () => {
+    const unknown = sdedge('txt2img', 'a cat', '--execution-provider', 'foo', '--steps', '1');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('Unknown execution provider foo; valid: cuda');
+    const { missingProviders } = await import('@sdedge/pipeline/node');
+    if (missingProviders(['cuda']).length === 0) return; // a CUDA install: nothing falls back
+    const dir = mkdtempSync(join(tmpdir(), 'sdedge-cuda-'));
+    try {
+      const cuda = sdedge(
+        'txt2img',
+        'a red circle',
+        '--execution-provider',
+        'cuda',
+        '--steps',
+        '1',
+        '-o',
+        join(dir, 'x.png'),
+      );
+      expect(cuda.status).toBe(0);
+      expect(cuda.stderr).toContain('warning: cuda is not available');
+      expect(cuda.stderr).toContain('running on cpu');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -46,6 +46,13 @@ export function loadPipeline(
 export function installedProviders(requested: string[]): string[] {
   // Nothing to filter in a bad list: loadPipeline refuses it with invalid_options.
   if (!Array.isArray(requested) || requested.length === 0) return requested;
+  const missing = new Set(missingProviders(requested));
+  const kept = requested.filter((name) => !missing.has(name));
+  return kept.length > 0 ? kept : ['cpu'];
+}
+
+/** The GPU providers in `requested` whose libraries this install of onnxruntime-node lacks. */
+export function missingProviders(requested: string[]): string[] {
   const binding = join(
     dirname(createRequire(import.meta.url).resolve('onnxruntime-node')),
     '..',
@@ -54,9 +61,9 @@ export function installedProviders(requested: string[]): string[] {
     process.platform,
     process.arch,
   );
-  const kept = requested.filter((name) => {
-    if (name !== 'cuda' && name !== 'tensorrt') return true;
-    return existsSync(join(binding, `libonnxruntime_providers_${name}.so`));
-  });
-  return kept.length > 0 ? kept : ['cpu'];
+  return requested.filter(
+    (name) =>
+      (name === 'cuda' || name === 'tensorrt') &&
+      !existsSync(join(binding, `libonnxruntime_providers_${name}.so`)),
+  );
 }

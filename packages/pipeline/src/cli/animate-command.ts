@@ -9,6 +9,7 @@ import { SdedgeError } from '../errors.ts';
 import { decodeImage, encodePng } from '../image/image-codecs.ts';
 import { loadPipeline } from '../node.ts';
 import { defaultModelDir } from './default-model.ts';
+import { checkedProviders } from './execution-providers.ts';
 import { remoteAnimate, remoteTarget } from './remote-commands.ts';
 
 /**
@@ -50,7 +51,7 @@ export async function animateCommand(argv: string[]): Promise<void> {
   await mkdir(out, { recursive: true });
   const pipeline = await loadPipeline(values.model ?? (await defaultModelDir()), {
     ...(values['execution-provider']
-      ? { executionProviders: values['execution-provider'].split(',') }
+      ? { executionProviders: checkedProviders(values['execution-provider']) }
       : {}),
   });
   const controller = new AbortController();

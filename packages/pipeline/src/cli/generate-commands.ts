@@ -7,6 +7,7 @@ import { loadPipeline } from '../node.ts';
 import type { GenerationResult } from '../pipelines/stable-diffusion-pipeline.ts';
 import type { SchedulerName } from '../schedulers/create-scheduler.ts';
 import { defaultModelDir } from './default-model.ts';
+import { checkedProviders } from './execution-providers.ts';
 import { type RemoteTarget, remoteGenerate, remoteTarget } from './remote-commands.ts';
 
 const GENERATION_OPTIONS = {
@@ -49,10 +50,11 @@ export async function generateCommand(mode: GenerationMode, argv: string[]): Pro
   const modelDir = values.model ?? (await defaultModelDir());
   const pipeline = await loadPipeline(modelDir, {
     ...(values['execution-provider']
-      ? { executionProviders: values['execution-provider'].split(',') }
+      ? { executionProviders: checkedProviders(values['execution-provider']) }
       : {}),
   });
   const loadMs = performance.now() - started;
+  warnIfFarFromTrainedSize(pipeline.defaultSize, values.width, values.height);
   try {
     const common = {
       prompt: positionals[0],
@@ -197,4 +199,17 @@ function formatTimings(ms: Record<string, number>): string {
   const parts = order.filter((k) => ms[k] !== undefined).map((k) => `${k} ${ms[k].toFixed(1)} ms`);
   const overhead = ms.total - ms.ort;
   return `timings: ${parts.join(', ')}; outside ONNX Runtime ${overhead.toFixed(1)} ms`;
+}
+
+/**
+ * A model draws well near the size it was trained at; far from it (sdedge-micro, trained at 64,
+ * asked for 512, tiles dozens of small shapes) it does not, so say so.
+ */
+function warnIfFarFromTrainedSize(trained: number, width?: string, height?: string) {
+  const sizes = [width, height].filter((v) => v !== undefined).map(Number);
+  const far = sizes.filter((size) => size >= trained * 2 || size <= trained / 2);
+  if (far.length > 0)
+    process.stderr.write(
+      `warning: this model was trained at ${trained}x${trained}; at ${width ?? trained}x${height ?? trained} expect repeated or broken shapes.\n`,
+    );
 }
