@@ -11,6 +11,7 @@ import {
   parseGenerationParameters,
   readPngText,
 } from '../src/index.ts';
+import { type PngSpec, writePng } from './helpers/png-writer.ts';
 import { testImage } from './helpers/tiny-models.ts';
 
 describe('PNG and JPEG', () => {
@@ -54,6 +55,122 @@ describe('PNG and JPEG', () => {
     expect(() => decodeImage(new Uint8Array([0xff, 0xd8, 0xff, 0, 1, 2, 3, 4, 5]))).toThrowError(
       expect.objectContaining({ code: 'invalid_image' }),
     );
+  });
+});
+
+describe('PNG colour types and bit depths (written from the spec, checked against libpng)', () => {
+  const width = 13; // not a multiple of 8: rows of packed samples end mid-byte
+  const height = 7;
+  const pixels = width * height;
+  const ramp = (max: number, channels: number) =>
+    Array.from({ length: pixels * channels }, (_, i) => (i * 7919) % (max + 1));
+  const grey = (v: number, max: number) => [v, v, v].map((x) => Math.round((x * 255) / max));
+  const over = (rgb: number[], alpha: number) =>
+    rgb.map((v) => Math.round(v * alpha + 255 * (1 - alpha)));
+  const palette: [number, number, number][] = [
+    [255, 0, 0],
+    [0, 128, 0],
+    [0, 0, 255],
+    [10, 20, 30],
+  ];
+  const cases: { name: string; spec: PngSpec; expected: (p: number) => number[] }[] = [];
+  for (const depth of [1, 2, 4, 8, 16] as const)
+    for (const interlaced of depth < 8 ? [false] : [false, true]) {
+      const max = 2 ** depth - 1;
+      const samples = ramp(max, 1);
+      cases.push({
+        name: `grey ${depth}-bit${interlaced ? ' interlaced' : ''}`,
+        spec: { width, height, depth, colourType: 0, samples, interlaced },
+        expected: (p) => grey(samples[p] as number, max),
+      });
+    }
+  for (const depth of [1, 2, 4, 8] as const) {
+    const samples = Array.from({ length: pixels }, (_, p) => p % Math.min(4, 2 ** depth));
+    cases.push({
+      name: `palette ${depth}-bit with tRNS`,
+      spec: {
+        width,
+        height,
+        depth,
+        colourType: 3,
+        samples,
+        palette: palette.slice(0, Math.min(4, 2 ** depth)),
+        transparency: [255, 0, 128].slice(0, Math.min(3, 2 ** depth)),
+      },
+      expected: (p) => {
+        const index = samples[p] as number;
+        return over(palette[index] as number[], ([255, 0, 128][index] ?? 255) / 255);
+      },
+    });
+  }
+  for (const depth of [8, 16] as const) {
+    const max = 2 ** depth - 1;
+    const rgba = ramp(max, 4);
+    const ga = ramp(max, 2);
+    const rgb = ramp(max, 3);
+    cases.push(
+      {
+        name: `RGBA ${depth}-bit (composited over white)`,
+        spec: { width, height, depth, colourType: 6, samples: rgba, interlaced: true },
+        expected: (p) =>
+          over(
+            [0, 1, 2].map((c) => ((rgba[p * 4 + c] as number) * 255) / max),
+            (rgba[p * 4 + 3] as number) / max,
+          ),
+      },
+      {
+        name: `grey + alpha ${depth}-bit`,
+        spec: { width, height, depth, colourType: 4, samples: ga },
+        expected: (p) =>
+          over(
+            [0, 0, 0].map(() => ((ga[p * 2] as number) * 255) / max),
+            (ga[p * 2 + 1] as number) / max,
+          ),
+      },
+      {
+        name: `RGB ${depth}-bit with a tRNS colour`,
+        spec: {
+          width,
+          height,
+          depth,
+          colourType: 2,
+          samples: rgb,
+          transparency: [rgb[0], rgb[1], rgb[2]] as number[],
+        },
+        expected: (p) =>
+          [0, 1, 2].every((c) => rgb[p * 3 + c] === rgb[c])
+            ? [255, 255, 255]
+            : [0, 1, 2].map((c) => Math.round(((rgb[p * 3 + c] as number) * 255) / max)),
+      },
+    );
+  }
+
+  it.each(cases)('decodes $name', ({ spec, expected }) => {
+    const image = decodeImage(writePng(spec));
+    expect([image.width, image.height]).toEqual([width, height]);
+    const want = Array.from({ length: pixels }, (_, p) => expected(p)).flat();
+    expect([...image.data]).toEqual(want);
+  });
+
+  it('refuses interlaced PNGs below 8 bits with a clear message (not yet decoded)', () => {
+    for (const depth of [1, 2, 4] as const) {
+      const spec: PngSpec = {
+        width,
+        height,
+        depth,
+        colourType: 0,
+        samples: ramp(2 ** depth - 1, 1),
+        interlaced: true,
+      };
+      expect(() => decodeImage(writePng(spec))).toThrow(/Interlaced PNGs with \d-bit samples/);
+    }
+  });
+
+  it('reads a 1-bit black-and-white mask (as ImageMagick writes one) as black and white', () => {
+    const samples = Array.from({ length: pixels }, (_, p) => (p % width < 6 ? 1 : 0));
+    const image = decodeImage(writePng({ width, height, depth: 1, colourType: 0, samples }));
+    expect(image.data[0]).toBe(255);
+    expect(image.data[(width - 1) * 3]).toBe(0);
   });
 });
 

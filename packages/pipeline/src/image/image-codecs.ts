@@ -39,7 +39,7 @@ export function readPngText(bytes: Uint8Array): Record<string, string> {
 const MAX_DECODED_PIXELS = 64 * 1024 * 1024;
 
 /**
- * Decodes PNG or JPEG bytes to RGB (alpha dropped, grey expanded, 16-bit reduced), refusing
+ * Decodes PNG or JPEG bytes to RGB (alpha composited over white, grey expanded, 16-bit reduced), refusing
  * anything else with `invalid_image`. WebP is not decoded (no light pure-JS decoder).
  */
 export function decodeImage(bytes: Uint8Array): RgbImage {
@@ -79,27 +79,65 @@ function isPng(bytes: Uint8Array): boolean {
   return bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
 }
 
+/**
+ * Every PNG colour type and bit depth (1, 2, 4, 8, 16; grey, RGB, palette, with alpha or tRNS;
+ * interlaced or not) to 8-bit RGB. Transparency is composited over white, as a browser shows a
+ * transparent PNG on a white page: a transparent mask area reads as white (repaint).
+ */
 function pngToRgb(bytes: Uint8Array): RgbImage {
+  // IHDR is the first chunk: bit depth at byte 24, interlace method at byte 28. fast-png 8
+  // de-interlaces only whole-byte samples (it reads 1-, 2- and 4-bit Adam7 rows as 8-bit ones).
+  if (bytes.length > 28 && (bytes[24] as number) < 8 && bytes[28] === 1)
+    throw new SdedgeError(
+      'invalid_image',
+      `Interlaced PNGs with ${bytes[24]}-bit samples are not supported yet; save the image without interlacing (or at 8 bits).`,
+    );
   const png = decodePngData(bytes);
-  const { width, height, channels } = png;
+  const { width, height, depth } = png;
   if (width * height > MAX_DECODED_PIXELS)
     throw new SdedgeError('invalid_image', `The image is too large (${width}x${height}).`);
-  const source = png.data;
-  const scale = png.depth === 16 ? 1 / 257 : png.depth < 8 ? 255 / (2 ** png.depth - 1) : 1;
-  if (png.palette) {
-    const data = new Uint8Array(width * height * 3);
-    for (let p = 0; p < width * height; p++) {
-      const entry = png.palette[source[p]] ?? [0, 0, 0];
-      data.set([entry[0], entry[1], entry[2]], p * 3);
-    }
-    return { width, height, data };
-  }
+  const channels = png.palette ? 1 : png.channels;
+  const sample = sampleReader(png.data, width, depth, channels);
+  const max = 2 ** depth - 1;
+  const key = !png.palette && png.transparency ? [...png.transparency] : null; // tRNS colour
   const data = new Uint8Array(width * height * 3);
+  const rgb = [0, 0, 0];
   for (let p = 0; p < width * height; p++) {
-    for (let c = 0; c < 3; c++) {
-      const channel = channels >= 3 ? c : 0; // grey (and grey + alpha) expand to RGB
-      data[p * 3 + c] = Math.round(source[p * channels + channel] * scale);
+    let alpha = 1;
+    if (png.palette) {
+      const entry = png.palette[sample(p, 0)];
+      if (!entry)
+        throw new SdedgeError('invalid_image', 'A PNG pixel names a colour its palette lacks.');
+      rgb[0] = entry[0] as number;
+      rgb[1] = entry[1] as number;
+      rgb[2] = entry[2] as number;
+      alpha = (entry[3] ?? 255) / 255;
+    } else {
+      const colour = channels >= 3 ? 3 : 1;
+      for (let c = 0; c < 3; c++) rgb[c] = (sample(p, colour === 3 ? c : 0) * 255) / max;
+      if (channels === 2 || channels === 4) alpha = sample(p, channels - 1) / max;
+      if (key?.every((value, c) => sample(p, c) === value)) alpha = 0;
     }
+    for (let c = 0; c < 3; c++)
+      data[p * 3 + c] = Math.round((rgb[c] as number) * alpha + 255 * (1 - alpha));
   }
   return { width, height, data };
+}
+
+/** Sample `c` of pixel `p`; below 8 bits, samples are packed into bytes row by row. */
+function sampleReader(
+  data: ArrayLike<number>,
+  width: number,
+  depth: number,
+  channels: number,
+): (p: number, c: number) => number {
+  if (depth >= 8) return (p, c) => data[p * channels + c] as number;
+  const rowBytes = Math.ceil((width * depth) / 8);
+  const mask = 2 ** depth - 1;
+  return (p) => {
+    const x = p % width;
+    const bit = x * depth;
+    const byte = data[Math.floor(p / width) * rowBytes + (bit >> 3)] as number;
+    return (byte >> (8 - depth - (bit & 7))) & mask;
+  };
 }
