@@ -326,6 +326,22 @@ describe('img2img and inpainting on the tiny models', () => {
       code: 'invalid_options',
     });
   });
+
+  it('refuses an all-black mask (nothing to repaint) and says when it is all white', async () => {
+    const solid = (value: number) => ({
+      width: 64,
+      height: 64,
+      data: new Uint8Array(64 * 64 * 3).fill(value),
+    });
+    await expect(
+      sd15.inpaint({ prompt: 'x', image, mask: solid(0), ...FAST }),
+    ).rejects.toMatchObject({ code: 'invalid_image', message: /all black/ });
+    const all = await sd15.inpaint({ prompt: 'x', image, mask: solid(255), seed: 1, ...FAST });
+    expect(all.warnings).toEqual([expect.stringContaining('all white')]);
+    const part = rectangleMask(64, 64, { x0: 0, y0: 0, x1: 8, y1: 8 });
+    const some = await sd15.inpaint({ prompt: 'x', image, mask: part, seed: 1, ...FAST });
+    expect(some.warnings).toBeUndefined();
+  });
 });
 
 /** decode(encode(image)) computed directly with ONNX Runtime, independent of the pipeline. */

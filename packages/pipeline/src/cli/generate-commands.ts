@@ -92,6 +92,7 @@ export async function generateCommand(mode: GenerationMode, argv: string[]): Pro
               strength,
             });
     }
+    for (const warning of result.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
     const paths = outputPaths(values.output, result.images.length);
     for (const [i, generated] of result.images.entries()) {
       await writeFile(paths[i], generated.toPng());

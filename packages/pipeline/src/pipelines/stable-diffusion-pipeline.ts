@@ -45,6 +45,8 @@ export interface GenerationResult {
   images: GeneratedImage[];
   /** Milliseconds per stage: tokenize, textEncoder, vaeEncode, unet, scheduler, vaeDecode, total, ort. */
   timings: Record<string, number>;
+  /** What the caller should know about the result (an all-white mask repaints everything). */
+  warnings?: string[];
 }
 
 export interface PipelineComponents {
@@ -177,7 +179,9 @@ export class StableDiffusionPipeline {
     }
     const size = resolveSize(options.image.width, options.image.height, this.factor, this.limits);
     const strength = resolveStrength(options.strength, 1);
-    const mask = blurMask(maskFromImage(options.mask), options.maskBlur ?? 4);
+    const painted = maskFromImage(options.mask);
+    const warnings = maskWarnings(painted.data);
+    const mask = blurMask(painted, options.maskBlur ?? 4);
     const [lh, lw] = this.latentSize(size);
     const settings = {
       'Denoising strength': String(strength),
@@ -226,7 +230,7 @@ export class StableDiffusionPipeline {
     // Paste the result over the original through the blurred mask, as AUTOMATIC1111 does.
     for (const generated of result.images)
       generated.image = compositeWithMask(options.image, generated.image, mask);
-    return result;
+    return warnings.length > 0 ? { ...result, warnings } : result;
   }
 
   async dispose(): Promise<void> {
@@ -417,4 +421,26 @@ function concatAll(parts: Float32Array[]): Float32Array {
     offset += part.length;
   }
   return out;
+}
+
+/**
+ * An all-black mask would change nothing (refused: it is a mistake, such as a mask saved
+ * inverted or an empty layer); an all-white one repaints everything (allowed, and said).
+ */
+function maskWarnings(mask: Float32Array): string[] {
+  let min = 1;
+  let max = 0;
+  for (const v of mask) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (max < 0.5 / 255)
+    throw new SdedgeError(
+      'invalid_image',
+      'The mask is all black, so inpainting would change nothing: paint white where the image should change.',
+      { field: 'mask' },
+    );
+  return min > 254.5 / 255
+    ? ['The mask is all white: the whole image is repainted (as img2img at this strength).']
+    : [];
 }
