@@ -8,7 +8,7 @@ import { Q } from '../src/durable-objects/dispatcher-queries.ts';
 import { DISPATCHER_MIGRATIONS } from '../src/durable-objects/dispatcher-schema.ts';
 import { runMigrations } from '../src/durable-objects/schema-migrations.ts';
 import type { RpcOf } from '../src/env.ts';
-import { admin, testEnv } from './helpers.ts';
+import { admin, newJob, testEnv } from './helpers.ts';
 
 /** A Dispatcher of its own (not the one the API uses), so these tests can rebuild its tables. */
 const scratchDispatcher = (name: string) =>
@@ -132,18 +132,7 @@ describe('the Dispatcher schema', () => {
       leaseSeconds: 60,
     });
     expect(leases.map((l) => l.job.id)).toEqual(['job_old_queued']);
-    const fresh = await rpc(stub).enqueue({
-      id: 'job_new',
-      keyId: 'key_old',
-      kind: 'txt2img',
-      model: 'sdedge-micro',
-      input: {},
-      inputImages: [],
-      cost: 1,
-      webhook: null,
-      baseUrl: 'https://x',
-      queueTimeoutSeconds: 60,
-    });
+    const fresh = await rpc(stub).enqueue(newJob('job_new', 'key_old'));
     // Numbered after the old ones, by creation time from now on (seqFloor).
     const seq = 'seq' in fresh ? fresh.seq : 0;
     expect(seq).toBeGreaterThan(9);
@@ -195,18 +184,7 @@ describe('the Dispatcher schema', () => {
       expect(sql.exec(Q.unsettled, 10).toArray()).toEqual([]);
       expect(sql.exec(Q.unmirrored, 10).toArray()).toEqual([]);
     });
-    const next = await rpc(stub).enqueue({
-      id: 'job_after_seed',
-      keyId: 'key_bench',
-      kind: 'txt2img',
-      model: 'sdedge-micro',
-      input: {},
-      inputImages: [],
-      cost: 1,
-      webhook: null,
-      baseUrl: 'https://x',
-      queueTimeoutSeconds: 60,
-    });
+    const next = await rpc(stub).enqueue(newJob('job_after_seed', 'key_bench'));
     expect('seq' in next && next.seq).toBeGreaterThan(64 * 1000);
   });
 

@@ -1,5 +1,5 @@
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
-import type { Dispatcher } from '../src/durable-objects/dispatcher.ts';
+import type { Dispatcher, NewJob } from '../src/durable-objects/dispatcher.ts';
 import type { Env } from '../src/env.ts';
 
 export const BASE = 'https://api.sdedge.test';
@@ -149,4 +149,20 @@ export async function clearQueue() {
 export async function balanceOf(key: TestKey): Promise<number> {
   const res = await api(key, '/v1/usage');
   return ((await res.json()) as { balance: number }).balance;
+}
+
+/** A minimal job for the Dispatcher's enqueue, as the API would make it. */
+export function newJob(id: string, keyId: string): NewJob {
+  return {
+    id,
+    keyId,
+    kind: 'txt2img',
+    model: 'sdedge-micro',
+    input: {},
+    inputImages: [],
+    cost: 1,
+    webhook: null,
+    baseUrl: 'https://x',
+    queueTimeoutSeconds: 60,
+  };
 }

@@ -13,6 +13,7 @@ import {
   dispatcherStub,
   finish,
   lease,
+  newJob,
   testEnv,
   txt2img,
 } from './helpers.ts';
@@ -95,18 +96,7 @@ describe('admin: API keys', () => {
 
     // A request that got past auth before the revocation is not queued.
     const late = await runInDurableObject(dispatcherStub(), (dispatcher: Dispatcher) =>
-      dispatcher.enqueue({
-        id: 'job_late',
-        keyId: key.id,
-        kind: 'txt2img',
-        model: 'sdedge-micro',
-        input: {},
-        inputImages: [],
-        cost: 1,
-        webhook: null,
-        baseUrl: 'https://x',
-        queueTimeoutSeconds: 60,
-      }),
+      dispatcher.enqueue(newJob('job_late', key.id)),
     );
     expect(late).toMatchObject({ apiError: { code: 'unauthorized' } });
     await clearQueue();
