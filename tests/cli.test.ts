@@ -138,4 +138,41 @@ describe('sdedge CLI (as a user runs it, through npx)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('prints plain progress lines off a terminal, none with --quiet, and JSON with --json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sdedge-progress-'));
+    try {
+      const out = join(dir, 'x.png');
+      const plain = sdedge('txt2img', 'a red circle', '--steps', '2', '--seed', '3', '-o', out);
+      expect(plain.status, plain.stderr).toBe(0);
+      expect(plain.stderr).toContain('step 1/2\nstep 2/2\n');
+      expect(plain.stderr).not.toContain('\r');
+      const quiet = sdedge('txt2img', 'a red circle', '--steps', '2', '--quiet', '-o', out);
+      expect(quiet.stderr).not.toContain('step ');
+      expect(quiet.stdout).toContain(`wrote ${out}`);
+      const json = sdedge(
+        'txt2img',
+        'a red circle',
+        '--steps',
+        '2',
+        '--seed',
+        '3',
+        '--json',
+        '-o',
+        out,
+      );
+      expect(json.status, json.stderr).toBe(0);
+      expect(json.stderr).not.toContain('step ');
+      const result = JSON.parse(json.stdout) as {
+        images: { path: string; seed: number; width: number }[];
+        executionProviders: string[];
+        timings: Record<string, number>;
+      };
+      expect(result.images).toEqual([{ path: out, seed: 3, width: 64, height: 64 }]);
+      expect(result.executionProviders).toContain('UNet: cpu');
+      expect(result.timings.total).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -41,6 +41,8 @@ const generation: Record<string, OptionHelp> = {
     default: '$SDEDGE_API_URL',
     help: 'run on an sdedge API (key: $SDEDGE_API_KEY)',
   },
+  quiet: { help: 'no progress lines' },
+  json: { help: 'print one JSON object (files, seeds, model, timings) instead of text' },
 };
 const image = {
   image: { value: 'FILE', help: 'the input image (PNG or JPEG)' },

@@ -27,6 +27,8 @@ const GENERATION_OPTIONS = {
   mask: { type: 'string' },
   strength: { type: 'string' },
   'mask-blur': { type: 'string', default: '4' },
+  quiet: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
 } as const;
 
 export type GenerationMode = 'txt2img' | 'img2img' | 'inpaint';
@@ -65,10 +67,7 @@ export async function generateCommand(mode: GenerationMode, argv: string[]): Pro
       ...(values.seed !== undefined ? { seed: toNumber(values.seed, 'seed') } : {}),
       batchSize: toNumber(values.batch, 'batch'),
       clipSkip: toNumber(values['clip-skip'], 'clip-skip'),
-      onStep: ({ step, totalSteps }: { step: number; totalSteps: number }) => {
-        process.stderr.write(`\rstep ${step}/${totalSteps}`);
-        if (step === totalSteps) process.stderr.write('\n');
-      },
+      onStep: stepReporter(values.quiet || values.json),
     };
     let result: GenerationResult;
     if (mode === 'txt2img') {
@@ -94,12 +93,32 @@ export async function generateCommand(mode: GenerationMode, argv: string[]): Pro
     }
     for (const warning of result.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
     const paths = outputPaths(values.output, result.images.length);
-    for (const [i, generated] of result.images.entries()) {
+    for (const [i, generated] of result.images.entries())
       await writeFile(paths[i], generated.toPng());
+    if (values.json) {
+      // One JSON object on stdout, for scripts: the files, their seeds, the model, the timings.
+      const images = result.images.map((generated, i) => ({
+        path: paths[i],
+        seed: generated.seed,
+        width: generated.image.width,
+        height: generated.image.height,
+      }));
+      const timings = { load: loadMs, ...result.timings };
+      console.log(
+        JSON.stringify({
+          images,
+          model: modelDir,
+          executionProviders: pipeline.executionProviders,
+          timings,
+          warnings: result.warnings ?? [],
+        }),
+      );
+      return;
+    }
+    for (const [i, generated] of result.images.entries())
       console.log(
         `wrote ${paths[i]} (seed ${generated.seed}, ${generated.image.width}x${generated.image.height})`,
       );
-    }
     console.log(`model ${modelDir} (${pipeline.executionProviders.join(', ')})`);
     if (pipeline.executionProviders.some((p) => p.endsWith('webgpu'))) {
       const { describeWebGpuAdapter } = await import('../webgpu/adapter-info.ts');
@@ -128,6 +147,8 @@ function generateRemotely(
 ) {
   const localOnly = [
     ['execution-provider', values['execution-provider'] !== undefined],
+    ['json', values.json],
+    ['quiet', values.quiet],
     ['clip-skip', values['clip-skip'] !== '1'],
     ['mask-blur', values['mask-blur'] !== '4'],
   ].filter(([, given]) => given);
@@ -213,4 +234,20 @@ function warnIfFarFromTrainedSize(trained: number, width?: string, height?: stri
     process.stderr.write(
       `warning: this model was trained at ${trained}x${trained}; at ${width ?? trained}x${height ?? trained} expect repeated or broken shapes.\n`,
     );
+}
+
+/**
+ * Step progress on stderr: one line rewritten in place on a terminal; elsewhere (a log, a pipe)
+ * a plain line per step; nothing with --quiet or --json.
+ */
+function stepReporter(silent: boolean) {
+  const live = process.stderr.isTTY === true;
+  return ({ step, totalSteps }: { step: number; totalSteps: number }) => {
+    if (silent) return;
+    if (!live) process.stderr.write(`step ${step}/${totalSteps}\n`);
+    else {
+      process.stderr.write(`\rstep ${step}/${totalSteps}`);
+      if (step === totalSteps) process.stderr.write('\n');
+    }
+  };
 }
