@@ -174,6 +174,90 @@ describe('PNG colour types and bit depths (written from the spec, checked agains
   });
 });
 
+describe('JPEG orientation and colour spaces', () => {
+  const w = 16;
+  const h = 8;
+  // An image with no symmetry: every pixel's colour says where it is.
+  const rgba = new Uint8Array(w * h * 4);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      rgba.set([x * 16, y * 32, x === 0 && y === 0 ? 255 : 0, 255], (y * w + x) * 4);
+  const plain = new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba }, 100).data);
+  const upright = decodeImage(plain);
+
+  /** The JPEG with an EXIF APP1 segment (orientation tag only) right after SOI. */
+  function withOrientation(orientation: number, little: boolean): Uint8Array {
+    const u16 = (v: number) => (little ? [v & 255, v >> 8] : [v >> 8, v & 255]);
+    const u32 = (v: number) => (little ? [v, 0, 0, 0] : [0, 0, 0, v]);
+    const tiff = [
+      ...(little ? [0x49, 0x49] : [0x4d, 0x4d]),
+      ...u16(42),
+      ...u32(8),
+      ...u16(1), // one IFD0 entry
+      ...u16(0x0112),
+      ...u16(3), // SHORT
+      ...u32(1),
+      ...u16(orientation),
+      0,
+      0,
+      ...u32(0), // no next IFD
+    ];
+    const body = [...'Exif\0\0'].map((c) => c.charCodeAt(0)).concat(tiff);
+    const segment = [0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 255, ...body];
+    return Uint8Array.from([0xff, 0xd8, ...segment, ...plain.subarray(2)]);
+  }
+
+  // The EXIF specification's orientations, from two primitives.
+  type Img = { width: number; height: number; data: Uint8Array };
+  const at = (img: Img, x: number, y: number) => [
+    ...img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3),
+  ];
+  const build = (width: number, height: number, pixel: (x: number, y: number) => number[]) => ({
+    width,
+    height,
+    data: Uint8Array.from(
+      Array.from({ length: width * height }, (_, p) =>
+        pixel(p % width, Math.floor(p / width)),
+      ).flat(),
+    ),
+  });
+  const mirror = (img: Img) =>
+    build(img.width, img.height, (x, y) => at(img, img.width - 1 - x, y));
+  const turnClockwise = (img: Img) =>
+    build(img.height, img.width, (x, y) => at(img, y, img.height - 1 - x));
+  const turns = (img: Img, n: number): Img => (n === 0 ? img : turns(turnClockwise(img), n - 1));
+  const expected: Record<number, (img: Img) => Img> = {
+    1: (img) => img,
+    2: mirror,
+    3: (img) => turns(img, 2),
+    4: (img) => mirror(turns(img, 2)),
+    5: (img) => turns(mirror(img), 3),
+    6: (img) => turns(img, 1),
+    7: (img) => turns(mirror(img), 1),
+    8: (img) => turns(img, 3),
+  };
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('turns EXIF orientation %i upright', (orientation) => {
+    const want = (expected[orientation] as (img: Img) => Img)(upright);
+    for (const little of [true, false]) {
+      const got = decodeImage(withOrientation(orientation, little));
+      expect([got.width, got.height]).toEqual([want.width, want.height]);
+      expect(got.data).toEqual(want.data);
+    }
+  });
+
+  it('refuses a CMYK JPEG clearly', () => {
+    const cmyk = plain.slice();
+    // The frame header's component count (SOF0: FF C0, length, precision, height, width, count).
+    for (let i = 2; i < cmyk.length - 9; i++)
+      if (cmyk[i] === 0xff && cmyk[i + 1] === 0xc0) {
+        cmyk[i + 9] = 4;
+        break;
+      }
+    expect(() => decodeImage(cmyk)).toThrow(/CMYK JPEGs are not supported/);
+  });
+});
+
 describe('generation parameters', () => {
   it('formats like AUTOMATIC1111 and parses back', () => {
     const text = formatGenerationParameters({

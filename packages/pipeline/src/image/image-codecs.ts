@@ -1,6 +1,7 @@
 import { decode as decodePngData, encode as encodePngData } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { SdedgeError } from '../errors.ts';
+import { readJpegMetadata } from './jpeg-metadata.ts';
 import type { RgbImage } from './rgb-image.ts';
 
 export interface EncodedPngOptions {
@@ -49,13 +50,25 @@ export function decodeImage(bytes: Uint8Array): RgbImage {
   try {
     if (isPng(bytes)) return pngToRgb(bytes);
     if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+      const meta = readJpegMetadata(bytes);
+      if (meta.components === 4)
+        throw new SdedgeError(
+          'invalid_image',
+          'CMYK JPEGs are not supported (their colours depend on a print profile); save the image as RGB.',
+        );
       const decoded = jpeg.decode(bytes, {
         useTArray: true,
         formatAsRGBA: false,
         maxMemoryUsageInMB: 1024,
         maxResolutionInMP: 64,
       });
-      return { width: decoded.width, height: decoded.height, data: new Uint8Array(decoded.data) };
+      const image = {
+        width: decoded.width,
+        height: decoded.height,
+        data: new Uint8Array(decoded.data),
+      };
+      // As a viewer shows it (and diffusers' load_image, through PIL's exif_transpose).
+      return applyOrientation(image, meta.orientation);
     }
   } catch (error) {
     if (error instanceof SdedgeError) throw error;
@@ -140,4 +153,34 @@ function sampleReader(
     const byte = data[Math.floor(p / width) * rowBytes + (bit >> 3)] as number;
     return (byte >> (8 - depth - (bit & 7))) & mask;
   };
+}
+
+/**
+ * The image turned upright per its EXIF orientation: for each pixel of the upright image, the
+ * stored pixel it shows (1 upright, 2 mirrored, 3 turned 180, 4 flipped, 5 transposed, 6 turned
+ * 90 clockwise, 7 transversed, 8 turned 90 anticlockwise).
+ */
+function applyOrientation(image: RgbImage, orientation: number): RgbImage {
+  if (orientation === 1) return image;
+  const { width: w, height: h } = image;
+  const swap = orientation >= 5;
+  const width = swap ? h : w;
+  const height = swap ? w : h;
+  const source: Record<number, (x: number, y: number) => [number, number]> = {
+    2: (x, y) => [w - 1 - x, y],
+    3: (x, y) => [w - 1 - x, h - 1 - y],
+    4: (x, y) => [x, h - 1 - y],
+    5: (x, y) => [y, x],
+    6: (x, y) => [y, h - 1 - x],
+    7: (x, y) => [w - 1 - y, h - 1 - x],
+    8: (x, y) => [w - 1 - y, x],
+  };
+  const from = source[orientation] as (x: number, y: number) => [number, number];
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const [sx, sy] = from(x, y);
+      data.set(image.data.subarray((sy * w + sx) * 3, (sy * w + sx) * 3 + 3), (y * width + x) * 3);
+    }
+  return { width, height, data };
 }
