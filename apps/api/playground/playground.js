@@ -24,9 +24,10 @@ const number = (id) => ($(id).value === '' ? undefined : Number($(id).value));
 /** Models from /v1/models (needs the key), samplers from the OpenAPI document. */
 async function loadCatalog() {
   const doc = await (await fetch('/openapi.json')).json();
-  const samplers = doc.components.schemas.Txt2ImgRequest.properties.sampler.enum;
+  const { enum: samplers, default: preferred } =
+    doc.components.schemas.Txt2ImgRequest.properties.sampler;
   $('sampler').replaceChildren(
-    ...samplers.map((s) => new Option(s, s, s === 'euler_a', s === 'euler_a')),
+    ...samplers.map((s) => new Option(s, s, s === preferred, s === preferred)),
   );
   $('model').replaceChildren(new Option('sdedge-micro', 'sdedge-micro'));
   if (!$('key').value) return;

@@ -43,7 +43,7 @@ describe('POST /v1/images/*', () => {
       steps: 20,
       width: 64,
       height: 64,
-      sampler: 'euler_a',
+      sampler: 'dpmpp_2m_karras', // the one default table (GENERATION_DEFAULTS)
       guidance_scale: 7,
       n: 1,
     });

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { GENERATION_BOUNDS, GENERATION_DEFAULTS } from '@sdedge/pipeline/defaults';
 import type { App } from '../app-env.ts';
 import { DEFAULT_MODEL } from '../catalog.ts';
 import { dispatcherOf } from '../env.ts';
@@ -22,7 +23,7 @@ const OpenAiRequest = z
   .object({
     prompt: z.string().min(1).max(4000),
     model: ModelName.default(DEFAULT_MODEL),
-    n: z.int().min(1).max(4).default(1),
+    n: z.int().min(1).max(GENERATION_BOUNDS.batchSize.max).default(1),
     size: z
       .string()
       .regex(/^\d+x\d+$/, 'size is "WIDTHxHEIGHT", e.g. "512x512"')
@@ -99,7 +100,7 @@ export function registerOpenAiRoutes(app: App) {
     if (!parsed.success) throw validationError(parsed.error);
     const body = parsed.data;
     const { width, height } = openAiSize(body.model, body.size);
-    const steps = 25;
+    const steps = GENERATION_DEFAULTS.steps;
     let job = await submitJob(c, {
       kind: 'txt2img',
       model: body.model,
@@ -110,8 +111,8 @@ export function registerOpenAiRoutes(app: App) {
         height,
         n: body.n,
         steps,
-        guidance_scale: 7,
-        sampler: 'euler_a',
+        guidance_scale: GENERATION_DEFAULTS.guidanceScale,
+        sampler: GENERATION_DEFAULTS.sampler,
       },
       images: [],
       cost: imageCost({ steps, width, height, n: body.n }),

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { GENERATION_BOUNDS, GENERATION_DEFAULTS } from '@sdedge/pipeline/defaults';
 import { DEFAULT_MODEL, SAMPLERS } from '../catalog.ts';
 import { ModelName } from './bounds.ts';
 import { QueueTimeout, WebhookSchema } from './common.ts';
@@ -16,16 +17,29 @@ export const ImageJobBase = z.object({
   model: ModelName.default(DEFAULT_MODEL),
   width: dimension.optional().openapi({ description: "Defaults to the model's size." }),
   height: dimension.optional(),
-  steps: z.int().min(1).max(150).default(25),
-  guidance_scale: z.number().min(0).max(30).default(7),
-  sampler: z.enum(SAMPLERS).default('euler_a'),
+  steps: z
+    .int()
+    .min(GENERATION_BOUNDS.steps.min)
+    .max(GENERATION_BOUNDS.steps.max)
+    .default(GENERATION_DEFAULTS.steps),
+  guidance_scale: z
+    .number()
+    .min(GENERATION_BOUNDS.guidanceScale.min)
+    .max(GENERATION_BOUNDS.guidanceScale.max)
+    .default(GENERATION_DEFAULTS.guidanceScale),
+  sampler: z.enum(SAMPLERS).default(GENERATION_DEFAULTS.sampler),
   seed: z
     .int()
     .min(0)
     .max(2 ** 32 - 1)
     .optional()
     .openapi({ description: 'Random when left out; the job reports the seed it used.' }),
-  n: z.int().min(1).max(4).default(1).openapi({ description: 'Images in the batch.' }),
+  n: z
+    .int()
+    .min(GENERATION_BOUNDS.batchSize.min)
+    .max(GENERATION_BOUNDS.batchSize.max)
+    .default(GENERATION_DEFAULTS.batchSize)
+    .openapi({ description: 'Images in the batch.' }),
   webhook: WebhookSchema.optional(),
   queue_timeout_seconds: QueueTimeout,
 });
@@ -37,13 +51,13 @@ export const Txt2ImgRequest = ImageJobBase.openapi('Txt2ImgRequest');
 
 export const Img2ImgRequest = ImageJobBase.extend({
   init_image: ImageData,
-  strength: z.number().min(0).max(1).default(0.75),
+  strength: z.number().min(0).max(1).default(GENERATION_DEFAULTS.img2imgStrength),
 }).openapi('Img2ImgRequest');
 
 export const InpaintRequest = ImageJobBase.extend({
   init_image: ImageData,
   mask_image: ImageData.openapi({ description: 'White where to repaint, black where to keep.' }),
-  strength: z.number().min(0).max(1).default(1),
+  strength: z.number().min(0).max(1).default(GENERATION_DEFAULTS.inpaintStrength),
 }).openapi('InpaintRequest');
 
 /** Multipart: the JSON fields in a `request` part, the images as file parts. */

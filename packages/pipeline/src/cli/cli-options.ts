@@ -1,4 +1,5 @@
 import { SdedgeError } from '../errors.ts';
+import { GENERATION_DEFAULTS } from '../pipelines/generation-defaults.ts';
 import { SCHEDULER_NAMES } from '../schedulers/create-scheduler.ts';
 
 /**
@@ -15,11 +16,15 @@ const generation: Record<string, OptionHelp> = {
   output: { value: 'FILE', default: 'out.png', help: 'where to write (a batch: out-0.png, ...)' },
   model: { value: 'DIR', default: 'sdedge-micro (embedded)', help: 'a diffusers ONNX folder' },
   negative: { value: 'TEXT', default: '""', help: 'negative prompt' },
-  steps: { value: 'N', default: '20', help: 'denoising steps' },
-  cfg: { value: 'S', default: '7', help: 'guidance scale (0 or 1: no unconditional pass)' },
+  steps: { value: 'N', default: String(GENERATION_DEFAULTS.steps), help: 'denoising steps, 1-150' },
+  cfg: {
+    value: 'S',
+    default: String(GENERATION_DEFAULTS.guidanceScale),
+    help: 'guidance scale, 0-30 (0 or 1: no unconditional pass)',
+  },
   sampler: {
     value: 'NAME',
-    default: 'dpmpp_2m_karras',
+    default: GENERATION_DEFAULTS.sampler,
     help: `one of ${SCHEDULER_NAMES.join(', ')}`,
   },
   seed: {
@@ -29,7 +34,11 @@ const generation: Record<string, OptionHelp> = {
   },
   width: { value: 'W', default: "the model's size", help: 'a multiple of 8' },
   height: { value: 'H', default: "the model's size", help: 'a multiple of 8' },
-  batch: { value: 'N', default: '1', help: 'images (seeds seed, seed+1, ...)' },
+  batch: {
+    value: 'N',
+    default: String(GENERATION_DEFAULTS.batchSize),
+    help: 'images, 1-8 (seeds seed, seed+1, ...)',
+  },
   'clip-skip': { value: 'N', default: '1', help: 'text encoder layers to skip from the end' },
   'execution-provider': {
     value: 'LIST',
@@ -46,11 +55,19 @@ const generation: Record<string, OptionHelp> = {
 };
 const image = {
   image: { value: 'FILE', help: 'the input image (PNG or JPEG)' },
-  strength: { value: 'S', default: '0.75', help: '0 keeps the image, 1 ignores it' },
+  strength: {
+    value: 'S',
+    default: String(GENERATION_DEFAULTS.img2imgStrength),
+    help: '0 keeps the image, 1 ignores it',
+  },
 };
 const mask = {
   mask: { value: 'FILE', help: 'white where to repaint, black where to keep' },
-  'mask-blur': { value: 'PX', default: '4', help: 'feathering of the mask edge' },
+  'mask-blur': {
+    value: 'PX',
+    default: String(GENERATION_DEFAULTS.maskBlur),
+    help: 'feathering of the mask edge',
+  },
 };
 
 export const COMMAND_HELP: Record<
@@ -64,7 +81,12 @@ export const COMMAND_HELP: Record<
   },
   inpaint: {
     synopsis: 'inpaint "prompt" --image FILE --mask FILE [options]   repaint the masked part',
-    options: { ...generation, ...image, strength: { ...image.strength, default: '1' }, ...mask },
+    options: {
+      ...generation,
+      ...image,
+      strength: { ...image.strength, default: String(GENERATION_DEFAULTS.inpaintStrength) },
+      ...mask,
+    },
   },
   animate: {
     synopsis: 'animate settings.json [options]   render Deforum settings to frames, MP4 and GIF',

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { SdedgeError } from '../errors.ts';
 import { decodeImage } from '../image/image-codecs.ts';
 import { loadPipeline } from '../node.ts';
+import { GENERATION_DEFAULTS } from '../pipelines/generation-defaults.ts';
 import type { GenerationResult } from '../pipelines/stable-diffusion-pipeline.ts';
 import type { SchedulerName } from '../schedulers/create-scheduler.ts';
 import { defaultModelDir } from './default-model.ts';
@@ -14,19 +15,19 @@ const GENERATION_OPTIONS = {
   model: { type: 'string' },
   output: { type: 'string', short: 'o', default: 'out.png' },
   negative: { type: 'string', default: '' },
-  steps: { type: 'string', default: '20' },
-  cfg: { type: 'string', default: '7' },
-  sampler: { type: 'string', default: 'dpmpp_2m_karras' },
+  steps: { type: 'string', default: String(GENERATION_DEFAULTS.steps) },
+  cfg: { type: 'string', default: String(GENERATION_DEFAULTS.guidanceScale) },
+  sampler: { type: 'string', default: GENERATION_DEFAULTS.sampler },
   seed: { type: 'string' },
   width: { type: 'string' },
   height: { type: 'string' },
-  batch: { type: 'string', default: '1' },
+  batch: { type: 'string', default: String(GENERATION_DEFAULTS.batchSize) },
   'clip-skip': { type: 'string', default: '1' },
   'execution-provider': { type: 'string' },
   image: { type: 'string' },
   mask: { type: 'string' },
   strength: { type: 'string' },
-  'mask-blur': { type: 'string', default: '4' },
+  'mask-blur': { type: 'string', default: String(GENERATION_DEFAULTS.maskBlur) },
   quiet: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
 } as const;
@@ -150,7 +151,7 @@ function generateRemotely(
     ['json', values.json],
     ['quiet', values.quiet],
     ['clip-skip', values['clip-skip'] !== '1'],
-    ['mask-blur', values['mask-blur'] !== '4'],
+    ['mask-blur', values['mask-blur'] !== String(GENERATION_DEFAULTS.maskBlur)],
   ].filter(([, given]) => given);
   if (localOnly.length > 0)
     throw new SdedgeError(

@@ -2,6 +2,7 @@ import { SdedgeError } from '../errors.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { MAX_SEED, normalizeSeed } from '../random/seed.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../schedulers/create-scheduler.ts';
+import { GENERATION_BOUNDS, GENERATION_DEFAULTS } from './generation-defaults.ts';
 
 /** What a step reports to `onStep`. */
 export interface StepProgress {
@@ -69,8 +70,8 @@ export interface GenerationLimits {
 
 export const DEFAULT_LIMITS: GenerationLimits = {
   maxPixels: 2048 * 2048,
-  maxSteps: 150,
-  maxBatchSize: 8,
+  maxSteps: GENERATION_BOUNDS.steps.max,
+  maxBatchSize: GENERATION_BOUNDS.batchSize.max,
   maxPromptLength: 10_000,
 };
 
@@ -102,9 +103,14 @@ export function resolveCommonOptions(
     options.negativePrompt === undefined
       ? ''
       : text(options.negativePrompt, 'negativePrompt', limits);
-  const steps = integer(options.steps ?? 20, 'steps', 1, limits.maxSteps);
-  const guidanceScale = number(options.guidanceScale ?? 7, 'guidanceScale', 0, 100);
-  const sampler = options.sampler ?? 'dpmpp_2m_karras';
+  const steps = integer(options.steps ?? GENERATION_DEFAULTS.steps, 'steps', 1, limits.maxSteps);
+  const guidanceScale = number(
+    options.guidanceScale ?? GENERATION_DEFAULTS.guidanceScale,
+    'guidanceScale',
+    GENERATION_BOUNDS.guidanceScale.min,
+    GENERATION_BOUNDS.guidanceScale.max,
+  );
+  const sampler = options.sampler ?? GENERATION_DEFAULTS.sampler;
   if (!SCHEDULER_NAMES.includes(sampler)) {
     throw new SdedgeError(
       'unknown_scheduler',
@@ -126,7 +132,12 @@ export function resolveCommonOptions(
     }
     seed = normalizeSeed(options.seed);
   }
-  const batchSize = integer(options.batchSize ?? 1, 'batchSize', 1, limits.maxBatchSize);
+  const batchSize = integer(
+    options.batchSize ?? GENERATION_DEFAULTS.batchSize,
+    'batchSize',
+    1,
+    limits.maxBatchSize,
+  );
   if (seed + batchSize - 1 > MAX_SEED) {
     throw invalid('seed', `seed + batchSize - 1 must stay below 2^32 (image i uses seed + i).`);
   }

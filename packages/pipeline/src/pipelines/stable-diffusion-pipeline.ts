@@ -19,6 +19,7 @@ import type { Scheduler } from '../schedulers/scheduler.ts';
 import type { ClipTokenizer } from '../text/clip-tokenizer.ts';
 import { equalizeChunks, tokenizeWeighted } from '../text/weighted-tokens.ts';
 import { denoise, throwIfAborted } from './denoise-loop.ts';
+import { GENERATION_DEFAULTS } from './generation-defaults.ts';
 import {
   DEFAULT_LIMITS,
   type GenerationLimits,
@@ -133,7 +134,7 @@ export class StableDiffusionPipeline {
     const o = resolveCommonOptions(options, this.limits);
     assertRgbImage(options.image, 'image');
     const size = resolveSize(options.image.width, options.image.height, this.factor, this.limits);
-    const strength = resolveStrength(options.strength, 0.75);
+    const strength = resolveStrength(options.strength, GENERATION_DEFAULTS.img2imgStrength);
     if (this.isInpaintingModel)
       return this.inpaint({ ...options, mask: fullMask(size), strength, maskBlur: 0 });
     return this.run(o, size, { 'Denoising strength': String(strength) }, async (ctx) => {
@@ -178,14 +179,14 @@ export class StableDiffusionPipeline {
       );
     }
     const size = resolveSize(options.image.width, options.image.height, this.factor, this.limits);
-    const strength = resolveStrength(options.strength, 1);
+    const strength = resolveStrength(options.strength, GENERATION_DEFAULTS.inpaintStrength);
     const painted = maskFromImage(options.mask);
     const warnings = maskWarnings(painted.data);
-    const mask = blurMask(painted, options.maskBlur ?? 4);
+    const mask = blurMask(painted, options.maskBlur ?? GENERATION_DEFAULTS.maskBlur);
     const [lh, lw] = this.latentSize(size);
     const settings = {
       'Denoising strength': String(strength),
-      'Mask blur': String(options.maskBlur ?? 4),
+      'Mask blur': String(options.maskBlur ?? GENERATION_DEFAULTS.maskBlur),
     };
     const result = await this.run(o, size, settings, async (ctx) => {
       const image = imageToTensor(options.image);

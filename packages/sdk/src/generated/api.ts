@@ -2357,13 +2357,13 @@ export interface components {
              */
             queue_timeout_seconds?: number;
             /**
-             * @default euler_a
+             * @default dpmpp_2m_karras
              * @enum {string}
              */
             sampler?: "ddim" | "pndm" | "lms" | "euler" | "euler_a" | "heun" | "dpmpp_2m" | "dpmpp_2m_karras" | "unipc" | "lcm";
             /** @description Random when left out; the job reports the seed it used. */
             seed?: number;
-            /** @default 25 */
+            /** @default 20 */
             steps?: number;
             /** @default 0.75 */
             strength?: number;
@@ -2395,13 +2395,13 @@ export interface components {
              */
             queue_timeout_seconds?: number;
             /**
-             * @default euler_a
+             * @default dpmpp_2m_karras
              * @enum {string}
              */
             sampler?: "ddim" | "pndm" | "lms" | "euler" | "euler_a" | "heun" | "dpmpp_2m" | "dpmpp_2m_karras" | "unipc" | "lcm";
             /** @description Random when left out; the job reports the seed it used. */
             seed?: number;
-            /** @default 25 */
+            /** @default 20 */
             steps?: number;
             /** @default 1 */
             strength?: number;
@@ -2550,13 +2550,13 @@ export interface components {
              */
             queue_timeout_seconds?: number;
             /**
-             * @default euler_a
+             * @default dpmpp_2m_karras
              * @enum {string}
              */
             sampler?: "ddim" | "pndm" | "lms" | "euler" | "euler_a" | "heun" | "dpmpp_2m" | "dpmpp_2m_karras" | "unipc" | "lcm";
             /** @description Random when left out; the job reports the seed it used. */
             seed?: number;
-            /** @default 25 */
+            /** @default 20 */
             steps?: number;
             webhook?: components["schemas"]["Webhook"];
             /** @description Defaults to the model's size. */
