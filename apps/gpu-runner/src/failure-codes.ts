@@ -19,6 +19,8 @@ export const PIPELINE_FAILURES: Record<SdedgeErrorCode, { code: string; retryabl
   invalid_prompt: { code: 'invalid_input', retryable: false },
   invalid_argument: { code: 'invalid_input', retryable: false },
   output_exists: { code: 'runner_error', retryable: false },
+  // This runner's GPU stack failed; another runner may have a working one.
+  execution_provider_unavailable: { code: 'runner_error', retryable: true },
   invalid_steps: { code: 'invalid_input', retryable: false },
   invalid_timestep: { code: 'invalid_input', retryable: false },
   invalid_size: { code: 'invalid_input', retryable: false },

@@ -30,6 +30,7 @@ export type SdedgeErrorCode =
   | 'missing_generator'
   | 'model_file_missing'
   | 'model_file_invalid'
+  | 'execution_provider_unavailable'
   | 'model_unsupported'
   | 'invalid_size'
   | 'invalid_image'

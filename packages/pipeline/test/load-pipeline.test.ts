@@ -31,6 +31,29 @@ function unetConfig(dir: string) {
   return JSON.parse(readFileSync(join(dir, 'unet/config.json'), 'utf8'));
 }
 
+describe('loadPipeline: execution providers that cannot run', () => {
+  it('refuses an unknown provider as a bad option, not a broken model file', async () => {
+    await expect(
+      loadPipeline(await tinyModel(), { executionProviders: ['foo'] }),
+    ).rejects.toMatchObject({ code: 'invalid_options', message: /Unknown execution provider foo/ });
+  });
+
+  it('says WebGPU could not start, with the lavapipe hint, when there is no Vulkan driver', async () => {
+    let pipe: Awaited<ReturnType<typeof loadPipeline>> | undefined;
+    try {
+      pipe = await loadPipeline(await tinyModel(), { executionProviders: ['webgpu'] });
+    } catch (error) {
+      expect(error).toMatchObject({
+        code: 'execution_provider_unavailable',
+        message: expect.stringContaining('scripts/setup-lavapipe.sh'),
+      });
+      return;
+    }
+    // This process found a Vulkan driver (a GPU, or lavapipe configured): nothing to report.
+    await pipe.dispose();
+  });
+});
+
 describe('loadPipeline: model folders with missing or wrong files', () => {
   it('names a missing model_index.json', async () => {
     const dir = copyModel(await tinyModel());

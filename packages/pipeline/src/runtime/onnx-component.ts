@@ -85,10 +85,13 @@ export class OnnxComponent {
         lastError = error;
       }
     }
-    throw new SdedgeError(
-      'model_file_invalid',
-      `Cannot load the ${label} model ${files.describe(path)} (providers ${providers.join(', ')}): ${(lastError as Error)?.message ?? lastError}`,
-      { file: files.describe(path) },
+    throw (
+      providerError(providers, lastError) ??
+      new SdedgeError(
+        'model_file_invalid',
+        `Cannot load the ${label} model ${files.describe(path)} (providers ${providers.join(', ')}): ${(lastError as Error)?.message ?? lastError}`,
+        { file: files.describe(path) },
+      )
     );
   }
 
@@ -219,4 +222,34 @@ function toFloat32(tensor: OrtTensor, label: string, name: string): Float32Array
     'model_unsupported',
     `The ${label} output "${name}" has unsupported type ${tensor.type}.`,
   );
+}
+
+/**
+ * When the providers themselves failed (an unknown name, WebGPU without a Vulkan driver, CUDA
+ * without its libraries), not the model: an error that says so, with the way out.
+ */
+function providerError(providers: string[], error: unknown): SdedgeError | null {
+  const message = String((error as Error)?.message ?? error);
+  const unknown = /backend not found/i.exec(message)
+    ? /\[(\w+)\] backend not found/i.exec(message)
+    : null;
+  if (unknown)
+    return new SdedgeError(
+      'invalid_options',
+      `Unknown execution provider ${unknown[1]} (providers ${providers.join(', ')}); this ONNX Runtime has e.g. cpu, cuda, webgpu.`,
+      { field: 'executionProviders' },
+    );
+  if (providers.includes('webgpu') && /webgpu|vulkan|adapter|dawn/i.test(message))
+    return new SdedgeError(
+      'execution_provider_unavailable',
+      `WebGPU could not start (no GPU adapter: ${message.split('\n')[0]}). On a machine without a Vulkan driver, run scripts/setup-lavapipe.sh for Mesa's software one, or use the cpu provider.`,
+      { providers },
+    );
+  if (/cuda|tensorrt/i.test(providers.join(',')) && /cuda|cudnn|cublas|tensorrt/i.test(message))
+    return new SdedgeError(
+      'execution_provider_unavailable',
+      `CUDA could not start: ${message.split('\n')[0]}. Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12, with a matching CUDA and cuDNN, or use the cpu provider.`,
+      { providers },
+    );
+  return null;
 }
