@@ -1,12 +1,12 @@
 /**
  * Accuracy of sdedge-micro: generates held-out prompts (colour / shape / background triples the
- * model never saw in training) through the real pipeline with fixed seeds and three samplers,
- * then reads back the drawing with simple image analysis (scene-analysis.ts).
- *   npx tsx bench/micro-model-eval.ts [--smoke] [--model DIR] [--steps N] [--cfg S]
+ * model never saw in training) through the real pipeline with fixed seeds and every sampler
+ * (or --samplers a,b), then reads back the drawing with simple image analysis (scene-analysis.ts).
+ *   npx tsx bench/micro-model-eval.ts [--smoke] [--model DIR] [--steps N] [--cfg S] [--samplers LIST]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadPipeline, type SchedulerName } from '@sdedge/pipeline/node';
+import { loadPipeline, SCHEDULER_NAMES, type SchedulerName } from '@sdedge/pipeline/node';
 import { analyzeScene, type SceneVocabulary, sceneCaption } from '@sdedge/pipeline/testing';
 import { MICRO_MODEL_DIR } from './lib/micro-model.ts';
 import { printTable } from './lib/timing.ts';
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: MICRO_MODEL_DIR },
     steps: { type: 'string', default: '20' },
     cfg: { type: 'string', default: '7' },
+    samplers: { type: 'string' },
   },
 });
 if (!existsSync(`${values.model}/sdedge_scenes.json`)) {
@@ -29,7 +30,11 @@ if (!existsSync(`${values.model}/sdedge_scenes.json`)) {
 const vocabulary: SceneVocabulary = JSON.parse(
   readFileSync(`${values.model}/sdedge_scenes.json`, 'utf8'),
 );
-const samplers: SchedulerName[] = ['euler_a', 'dpmpp_2m_karras', 'ddim'];
+const samplers: SchedulerName[] = values.samplers
+  ? (values.samplers.split(',') as SchedulerName[])
+  : values.smoke
+    ? ['euler_a', 'dpmpp_2m_karras']
+    : SCHEDULER_NAMES;
 const positions = Object.keys(vocabulary.positions);
 const sizes = Object.keys(vocabulary.sizes);
 const cases = vocabulary.held_out
