@@ -11,8 +11,9 @@ import {
   parseGenerationParameters,
   readPngText,
 } from '../src/index.ts';
+import jpegFixtures from './fixtures/jpeg-decoding.json' with { type: 'json' };
 import { type PngSpec, writePng } from './helpers/png-writer.ts';
-import { testImage } from './helpers/tiny-models.ts';
+import { maxPixelDifference, testImage } from './helpers/tiny-models.ts';
 
 describe('PNG and JPEG', () => {
   it('round-trips RGB through PNG with text chunks', () => {
@@ -245,6 +246,27 @@ describe('JPEG orientation and colour spaces', () => {
       expect(got.data).toEqual(want.data);
     }
   });
+
+  it.each(jpegFixtures.cases)(
+    'decodes a $name JPEG as libjpeg does',
+    ({ jpeg_base64, rgb, colour }) => {
+      const bytes = Uint8Array.from(atob(jpeg_base64), (ch) => ch.charCodeAt(0));
+      const image = decodeImage(bytes);
+      expect([image.width, image.height]).toEqual([jpegFixtures.width, jpegFixtures.height]);
+      const want = Uint8Array.from(rgb);
+      if (!colour) {
+        // One component: only the inverse DCT's rounding may differ.
+        expect(maxPixelDifference(image.data, want)).toBeLessThanOrEqual(1);
+        return;
+      }
+      // 4:2:0 colour: jpeg-js upsamples chroma otherwise than libjpeg-turbo's interpolating
+      // ("fancy") upsampling, which moves pixels at sharp colour edges; elsewhere they agree.
+      const diffs = Array.from(image.data, (v, i) => Math.abs(v - (want[i] as number)));
+      diffs.sort((a, b) => a - b);
+      expect(diffs[Math.floor(diffs.length / 2)]).toBeLessThanOrEqual(4);
+      expect(diffs.reduce((a, b) => a + b, 0) / diffs.length).toBeLessThanOrEqual(8);
+    },
+  );
 
   it('refuses a CMYK JPEG clearly', () => {
     const cmyk = plain.slice();
