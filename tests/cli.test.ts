@@ -117,6 +117,9 @@ describe('sdedge CLI (as a user runs it, through npx)', () => {
     const unknown = sdedge('txt2img', 'a cat', '--execution-provider', 'foo', '--steps', '1');
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('Unknown execution provider foo; valid: cuda');
+    const empty = sdedge('txt2img', 'a cat', '--execution-provider', 'cpu,', '--steps', '1');
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toContain('--execution-provider takes a comma list');
     const { missingProviders } = await import('@sdedge/pipeline/node');
     if (missingProviders(['cuda']).length === 0) return; // a CUDA install: nothing falls back
     const dir = mkdtempSync(join(tmpdir(), 'sdedge-cuda-'));

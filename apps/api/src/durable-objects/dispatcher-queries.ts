@@ -4,6 +4,9 @@
  * scans the job history. A partial index serves a query only when the query repeats the index's
  * WHERE terms, which is why they are spelled out here exactly as there.
  */
+/** Rows one call takes from a backlog (expired leases, unwritten history, ...); the rest next time. */
+export const BATCH = 200;
+
 export const Q = {
   jobById: 'SELECT * FROM jobs WHERE id = ?',
   /** See jobSeq in dispatch-shards.ts: (?1 = the time-based floor). */

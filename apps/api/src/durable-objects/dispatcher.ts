@@ -13,7 +13,7 @@ import {
 } from '../jobs/job-record.ts';
 import { uploadKey } from '../jobs/output-keys.ts';
 import { webhookUrlPolicy } from '../jobs/webhook-url.ts';
-import { Q } from './dispatcher-queries.ts';
+import { BATCH, Q } from './dispatcher-queries.ts';
 import { DISPATCHER_MIGRATIONS } from './dispatcher-schema.ts';
 import { JobEventLog, type Watcher } from './job-event-log.ts';
 import { JobSettlement } from './job-settlement.ts';
@@ -47,9 +47,6 @@ export interface RunnerEvent {
  * deliveries are pruned, and reads answer it from its D1 history row.
  */
 export const FINISHED_JOB_RETENTION_MS = 24 * 3600 * 1000;
-
-/** The alarm's work per run on each kind of backlog; it runs again at once while more is left. */
-const ALARM_BATCH = 200;
 
 /**
  * The queue and every job's live state, in one Durable Object per shard (dispatch-shards.ts):
@@ -389,16 +386,12 @@ export class Dispatcher extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null; // a fired alarm is no longer set
-    for (const id of this.states.expireLeases()) await this.sideEffects(id, { reschedule: false });
-    for (const id of this.states.expireQueued()) await this.sideEffects(id, { reschedule: false });
-    const sql = this.ctx.storage.sql;
-    const pending = new Set(
-      [
-        ...sql.exec(Q.unsettled, ALARM_BATCH).toArray(),
-        ...sql.exec(Q.unmirrored, ALARM_BATCH).toArray(),
-      ].map((row) => String(row.id)),
-    );
-    for (const id of pending) await this.sideEffects(id, { reschedule: false });
+    this.states.expireLeases();
+    this.states.expireQueued();
+    // What state changes still owe the world: the D1 history rows in one batch, then credits.
+    await this.settlement.flushHistory();
+    for (const row of this.ctx.storage.sql.exec(Q.unsettled, BATCH).toArray())
+      await this.settlement.settle(String(row.id));
     this.startDeliveries();
     this.pruneFinished();
     await this.scheduleAlarm();
@@ -422,7 +415,7 @@ export class Dispatcher extends DurableObject<Env> {
   private pruneFinished() {
     const sql = this.ctx.storage.sql;
     const old = sql
-      .exec(Q.prunable, Date.now() - FINISHED_JOB_RETENTION_MS, ALARM_BATCH)
+      .exec(Q.prunable, Date.now() - FINISHED_JOB_RETENTION_MS, BATCH)
       .toArray()
       .map((row) => String(row.id));
     for (const id of old) {
@@ -496,9 +489,9 @@ export class Dispatcher extends DurableObject<Env> {
   }
 
   /** Settles credits and writes the D1 history row (job-settlement.ts), then moves the alarm. */
-  private async sideEffects(id: string, options = { reschedule: true }) {
+  private async sideEffects(id: string) {
     await this.settlement.settle(id);
-    if (options.reschedule) await this.scheduleAlarm();
+    await this.scheduleAlarm();
   }
 
   /**

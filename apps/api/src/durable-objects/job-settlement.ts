@@ -1,11 +1,10 @@
 import { accountOf, type Env } from '../env.ts';
 import { historyStatement, mirrorToHistory } from '../jobs/job-history.ts';
 import { isTerminal, type JobRecord } from '../jobs/job-record.ts';
-import { Q } from './dispatcher-queries.ts';
+import { BATCH, Q } from './dispatcher-queries.ts';
 
 /** New jobs' D1 history rows are written this long after creation, together. */
 const HISTORY_FLUSH_MS = 50;
-const FLUSH_BATCH = 200;
 
 /**
  * What a job's state change owes the world outside the Dispatcher: settling its credits in the
@@ -44,7 +43,7 @@ export class JobSettlement {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const jobs = this.sql
-      .exec(Q.unmirrored, FLUSH_BATCH)
+      .exec(Q.unmirrored, BATCH)
       .toArray()
       .map((row) => this.jobById(String(row.id)));
     if (jobs.length === 0) return;

@@ -1,15 +1,12 @@
 import { type ApiErrorData, apiErrorData } from '../errors.ts';
 import { newId } from '../hashing.ts';
 import type { JobRecord } from '../jobs/job-record.ts';
-import { Q } from './dispatcher-queries.ts';
+import { BATCH, Q } from './dispatcher-queries.ts';
 import type { JobEventLog } from './job-event-log.ts';
 import { rowToJob } from './job-rows.ts';
 
 /** A lease that expires puts its job back in the queue, at most this many attempts in all. */
 export const MAX_ATTEMPTS = 3;
-
-/** Work per call on each kind of backlog (expired leases, overdue jobs). */
-const BATCH = 200;
 
 export interface LeaseRequest {
   runnerId: string;

@@ -97,13 +97,6 @@ export class WebhookOutbox {
     }
   }
 
-  prune(finishedBefore: number) {
-    this.sql.exec(
-      "DELETE FROM deliveries WHERE status != 'pending' AND next_at < ?",
-      finishedBefore,
-    );
-  }
-
   /** POSTs one event; the error (null when the receiver answered 2xx), and whether it is final. */
   private async send(id: string, job: JobRecord, eventSeq: number): Promise<SendResult> {
     const event = this.sql

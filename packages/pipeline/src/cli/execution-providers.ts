@@ -10,6 +10,11 @@ export const KNOWN_PROVIDERS = ['cuda', 'tensorrt', 'webgpu', 'cpu'];
  */
 export function checkedProviders(list: string): string[] {
   const names = list.split(',').map((name) => name.trim());
+  if (names.some((name) => name === ''))
+    throw new SdedgeError(
+      'invalid_argument',
+      `--execution-provider takes a comma list of ${KNOWN_PROVIDERS.join(', ')}; got "${list}".`,
+    );
   const unknown = names.filter((name) => !KNOWN_PROVIDERS.includes(name));
   if (unknown.length > 0)
     throw new SdedgeError(

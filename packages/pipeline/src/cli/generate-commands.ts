@@ -11,7 +11,8 @@ import { defaultModelDir } from './default-model.ts';
 import { checkedProviders } from './execution-providers.ts';
 import { type RemoteTarget, remoteGenerate, remoteTarget } from './remote-commands.ts';
 
-const GENERATION_OPTIONS = {
+/** What parseArgs reads for txt2img, img2img and inpaint (their help: cli-options.ts). */
+export const GENERATION_OPTIONS = {
   model: { type: 'string' },
   output: { type: 'string', short: 'o', default: 'out.png' },
   negative: { type: 'string', default: '' },
