@@ -64,6 +64,9 @@ export const FINISHED_JOB_RETENTION_MS = 24 * 3600 * 1000;
  * Side effects that leave the object (D1 history, settling credits in the Account, webhooks) run
  * after the state change is written; what fails is retried by the alarm, so nothing is lost.
  */
+/** How soon the alarm retries an unsettled job or an unwritten D1 history row. */
+const SIDE_EFFECT_RETRY_MS = 5000;
+
 export class Dispatcher extends DurableObject<Env> {
   private leaseWaiters = new Set<() => void>();
   /** Long polls told to stop (stopWaiting), by poll id, with when. */
@@ -128,7 +131,11 @@ export class Dispatcher extends DurableObject<Env> {
     this.wakeLeaseWaiters();
     // Its D1 history row is written off the request path, batched with others' (flushHistory).
     this.settlement.flushSoon();
-    await this.scheduleAlarm();
+    // The new job adds one deadline and one pending D1 write; every earlier deadline is already
+    // covered by the alarm, so there is no need to recompute them all on the request path.
+    await this.alarmNoLaterThan(
+      Math.min(now + SIDE_EFFECT_RETRY_MS, now + job.queueTimeoutSeconds * 1000),
+    );
     return this.get(job.id);
   }
 
@@ -511,7 +518,7 @@ export class Dispatcher extends DurableObject<Env> {
       .map(Number);
     const pending =
       sql.exec(Q.unsettled, 1).toArray().length + sql.exec(Q.unmirrored, 1).toArray().length;
-    if (pending) times.push(now + 5000);
+    if (pending) times.push(now + SIDE_EFFECT_RETRY_MS);
     const oldestFinished = sql.exec(Q.oldestFinished).one().t;
     if (oldestFinished !== null) {
       const pruneAt = Number(oldestFinished) + FINISHED_JOB_RETENTION_MS;
@@ -522,11 +529,15 @@ export class Dispatcher extends DurableObject<Env> {
       else times.push(now + 60000);
     }
     if (times.length === 0) return;
-    const next = Math.max(Math.min(...times), now);
+    await this.alarmNoLaterThan(Math.max(Math.min(...times), now));
+  }
+
+  /** Sets the alarm for `at` unless it is already set sooner (it recomputes when it fires). */
+  private async alarmNoLaterThan(at: number) {
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt === null || this.alarmAt > next) {
-      await this.ctx.storage.setAlarm(next);
-      this.alarmAt = next;
+    if (this.alarmAt === null || this.alarmAt > at) {
+      await this.ctx.storage.setAlarm(at);
+      this.alarmAt = at;
     }
   }
 }
