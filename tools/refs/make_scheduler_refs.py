@@ -7,7 +7,7 @@ import (config registration, randn_tensor, output classes). Nothing from diffuse
 the project: the checkout is read at run time.
 
     apt-get install python3-torch python3-scipy
-    /usr/bin/python3 tools/refs/make_scheduler_refs.py /path/to/diffusers \
+    OPENBLAS_CORETYPE=Haswell /usr/bin/python3 tools/refs/make_scheduler_refs.py /path/to/diffusers \
         > packages/pipeline/test/fixtures/diffusers-schedulers.json
 
 Trajectories follow diffusers' scheduler tests: the dummy model eps = sample * t / (t + 1) on a
@@ -104,6 +104,9 @@ FILES = {
     "dpmpp_2m_karras": ("scheduling_dpmsolver_multistep", "DPMSolverMultistepScheduler"),
     "unipc": ("scheduling_unipc_multistep", "UniPCMultistepScheduler"),
     "lcm": ("scheduling_lcm", "LCMScheduler"),
+    "euler_karras": ("scheduling_euler_discrete", "EulerDiscreteScheduler"),
+    "lms_karras": ("scheduling_lms_discrete", "LMSDiscreteScheduler"),
+    "heun_karras": ("scheduling_heun_discrete", "HeunDiscreteScheduler"),
 }
 # How each sdedge name configures its diffusers class on top of the model's config.
 OVERRIDES = {
@@ -111,6 +114,9 @@ OVERRIDES = {
     "dpmpp_2m": {"algorithm_type": "dpmsolver++", "solver_order": 2},
     "dpmpp_2m_karras": {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True},
     "unipc": {"solver_type": "bh2", "solver_order": 2},
+    "euler_karras": {"use_karras_sigmas": True},
+    "lms_karras": {"use_karras_sigmas": True},
+    "heun_karras": {"use_karras_sigmas": True},
 }
 # Stable Diffusion 1.x's scheduler_config.json (a PNDMScheduler config, as shipped).
 SD15 = {

@@ -33,4 +33,7 @@ export const SAMPLERS = [
   'dpmpp_2m_karras',
   'unipc',
   'lcm',
+  'euler_karras',
+  'lms_karras',
+  'heun_karras',
 ] as const;

@@ -164,6 +164,9 @@ describe('loadDeforumSettings', () => {
     const load = (extra: object) => loadDeforumSettings({ seed: 1, ...extra }).settings;
     expect(load({ sampler: 'DPM++ 2M Karras' }).sampler).toBe('dpmpp_2m_karras');
     expect(load({ sampler: 'klms' }).sampler).toBe('lms');
+    expect(load({ sampler: 'Euler Karras' }).sampler).toBe('euler_karras');
+    expect(load({ sampler: 'LMS Karras' }).sampler).toBe('lms_karras');
+    expect(load({ sampler: 'Heun Karras' }).sampler).toBe('heun_karras');
     expect(load({ diffusion_cadence: '3', color_coherence: 'Match Frame 0 HSV' }).cadence).toBe(3);
     expect(load({ seed: -1 }).seed).toBeGreaterThanOrEqual(0);
     expect(

@@ -115,6 +115,9 @@ describe('txt2img on the tiny sd15 model', () => {
       'dpmpp_2m_karras',
       'unipc',
       'lcm',
+      'euler_karras',
+      'lms_karras',
+      'heun_karras',
     ] as const) {
       const result = await pipe.txt2img({ prompt: 'a cat', seed: 1, steps: 4, sampler });
       expect(result.images[0].parameters, sampler).toMatch(/Sampler: /);

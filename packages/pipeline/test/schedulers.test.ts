@@ -32,6 +32,19 @@ describe('reference schedules (SD 1.x config)', () => {
     expect(scheduled('euler', 4, trailing).timesteps).toEqual([999, 749, 499, 249]);
   });
 
+  it('the plain k-diffusion names ignore a config that asks for Karras sigmas; _karras names use them', () => {
+    const karrasConfig = { ...SD15_CONFIG, use_karras_sigmas: true };
+    for (const name of ['euler', 'lms', 'heun'] as const) {
+      const karras = `${name}_karras` as const;
+      expect(scheduled(name, 10, karrasConfig).sigmas, name).toEqual(scheduled(name, 10).sigmas);
+      expect(scheduled(karras, 10).sigmas, karras).toEqual(
+        scheduled(karras, 10, karrasConfig).sigmas,
+      );
+      expect(scheduled(karras, 10).sigmas, karras).not.toEqual(scheduled(name, 10).sigmas);
+      expect(schedulerLabel(karras)).toMatch(/ Karras$/);
+    }
+  });
+
   it('Euler, linspace, 25 steps: sigmas and fractional timesteps', () => {
     const euler = scheduled('euler', 25);
     const sigmas = euler.sigmas!;

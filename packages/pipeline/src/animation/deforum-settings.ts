@@ -93,6 +93,9 @@ const SAMPLER_NAMES: Record<string, SchedulerName> = {
   'dpm++ 2m karras': 'dpmpp_2m_karras',
   unipc: 'unipc',
   lcm: 'lcm',
+  'euler karras': 'euler_karras',
+  'lms karras': 'lms_karras',
+  'heun karras': 'heun_karras',
 };
 
 const COLOR_COHERENCE: Record<string, ColorCoherence> = {

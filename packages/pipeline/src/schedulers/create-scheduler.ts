@@ -23,14 +23,29 @@ interface SchedulerEntry {
 const SCHEDULERS = {
   ddim: { label: 'DDIM', defaults: DDIM_DEFAULTS, create: (c) => new DdimScheduler(c) },
   pndm: { label: 'PLMS', defaults: PNDM_DEFAULTS, create: (c) => new PndmScheduler(c) },
-  lms: { label: 'LMS', defaults: LMS_DEFAULTS, create: (c) => new LmsScheduler(c) },
-  euler: { label: 'Euler', defaults: EULER_DEFAULTS, create: (c) => new EulerScheduler(c) },
+  lms: {
+    label: 'LMS',
+    defaults: LMS_DEFAULTS,
+    overrides: { use_karras_sigmas: false },
+    create: (c) => new LmsScheduler(c),
+  },
+  euler: {
+    label: 'Euler',
+    defaults: EULER_DEFAULTS,
+    overrides: { use_karras_sigmas: false },
+    create: (c) => new EulerScheduler(c),
+  },
   euler_a: {
     label: 'Euler a',
     defaults: EULER_ANCESTRAL_DEFAULTS,
     create: (c) => new EulerAncestralScheduler(c),
   },
-  heun: { label: 'Heun', defaults: HEUN_DEFAULTS, create: (c) => new HeunScheduler(c) },
+  heun: {
+    label: 'Heun',
+    defaults: HEUN_DEFAULTS,
+    overrides: { use_karras_sigmas: false },
+    create: (c) => new HeunScheduler(c),
+  },
   dpmpp_2m: {
     label: 'DPM++ 2M',
     defaults: DPM_SOLVER_DEFAULTS,
@@ -50,6 +65,25 @@ const SCHEDULERS = {
     create: (c) => new UniPcScheduler(c),
   },
   lcm: { label: 'LCM', defaults: LCM_DEFAULTS, create: (c) => new LcmScheduler(c) },
+  // The k-diffusion samplers on Karras et al.'s sigmas, as AUTOMATIC1111 lists them.
+  euler_karras: {
+    label: 'Euler Karras',
+    defaults: EULER_DEFAULTS,
+    overrides: { use_karras_sigmas: true },
+    create: (c) => new EulerScheduler(c),
+  },
+  lms_karras: {
+    label: 'LMS Karras',
+    defaults: LMS_DEFAULTS,
+    overrides: { use_karras_sigmas: true },
+    create: (c) => new LmsScheduler(c),
+  },
+  heun_karras: {
+    label: 'Heun Karras',
+    defaults: HEUN_DEFAULTS,
+    overrides: { use_karras_sigmas: true },
+    create: (c) => new HeunScheduler(c),
+  },
 } satisfies Record<string, SchedulerEntry>;
 
 export type SchedulerName = keyof typeof SCHEDULERS;

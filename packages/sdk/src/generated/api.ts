@@ -2360,7 +2360,7 @@ export interface components {
              * @default dpmpp_2m_karras
              * @enum {string}
              */
-            sampler?: "ddim" | "pndm" | "lms" | "euler" | "euler_a" | "heun" | "dpmpp_2m" | "dpmpp_2m_karras" | "unipc" | "lcm";
+            sampler?: "ddim" | "pndm" | "lms" | "euler" | "euler_a" | "heun" | "dpmpp_2m" | "dpmpp_2m_karras" | "unipc" | "lcm" | "euler_karras" | "lms_karras" | "heun_karras";
             /** @description Random when left out; the job reports the seed it used. */
             seed?: number;
             /** @default 20 */
@@ -2398,7 +2398,7 @@ export interface components {
              * @default dpmpp_2m_karras
              * @enum {string}
              */
-            sampler?: "ddim" | "pndm" | "lms" | "euler" | "euler_a" | "heun" | "dpmpp_2m" | "dpmpp_2m_karras" | "unipc" | "lcm";
+            sampler?: "ddim" | "pndm" | "lms" | "euler" | "euler_a" | "heun" | "dpmpp_2m" | "dpmpp_2m_karras" | "unipc" | "lcm" | "euler_karras" | "lms_karras" | "heun_karras";
             /** @description Random when left out; the job reports the seed it used. */
             seed?: number;
             /** @default 20 */
@@ -2553,7 +2553,7 @@ export interface components {
              * @default dpmpp_2m_karras
              * @enum {string}
              */
-            sampler?: "ddim" | "pndm" | "lms" | "euler" | "euler_a" | "heun" | "dpmpp_2m" | "dpmpp_2m_karras" | "unipc" | "lcm";
+            sampler?: "ddim" | "pndm" | "lms" | "euler" | "euler_a" | "heun" | "dpmpp_2m" | "dpmpp_2m_karras" | "unipc" | "lcm" | "euler_karras" | "lms_karras" | "heun_karras";
             /** @description Random when left out; the job reports the seed it used. */
             seed?: number;
             /** @default 20 */
