@@ -63,6 +63,7 @@ export {
   createScheduler,
   SCHEDULER_NAMES,
   type SchedulerName,
+  samplerByName,
   schedulerLabel,
 } from './schedulers/create-scheduler.ts';
 export type { NoiseSource, Scheduler, StepOptions } from './schedulers/scheduler.ts';

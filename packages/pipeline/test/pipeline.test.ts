@@ -124,6 +124,19 @@ describe('txt2img on the tiny sd15 model', () => {
     }
   });
 
+  it("takes AUTOMATIC1111's sampler names and writes the label to the parameters", async () => {
+    const result = await pipe.txt2img({
+      prompt: 'a cat',
+      seed: 1,
+      steps: 2,
+      sampler: 'DPM++ 2M Karras' as never,
+    });
+    expect(result.images[0].parameters).toContain('Sampler: DPM++ 2M Karras');
+    await expect(
+      pipe.txt2img({ prompt: 'a cat', steps: 2, sampler: 'DPM++ 9M' as never }),
+    ).rejects.toMatchObject({ code: 'unknown_scheduler' });
+  });
+
   it('reports progress with previews and stops within one step when cancelled', async () => {
     const steps: number[] = [];
     const previews: number[] = [];

@@ -5,6 +5,7 @@ import {
   SCHEDULER_NAMES,
   type Scheduler,
   type SchedulerName,
+  samplerByName,
   schedulerLabel,
   TorchGenerator,
 } from '../src/index.ts';
@@ -30,6 +31,18 @@ describe('reference schedules (SD 1.x config)', () => {
     expect(scheduled('ddim', 1, trailing).timesteps).toEqual([999]);
     expect(scheduled('ddim', 4, trailing).timesteps).toEqual([999, 749, 499, 249]);
     expect(scheduled('euler', 4, trailing).timesteps).toEqual([999, 749, 499, 249]);
+  });
+
+  it('samplerByName takes our names and AUTOMATIC1111 labels in any case, and nothing else', () => {
+    expect(samplerByName('dpmpp_2m_karras')).toBe('dpmpp_2m_karras');
+    expect(samplerByName('DPM++ 2M Karras')).toBe('dpmpp_2m_karras');
+    expect(samplerByName('dpm++ 2m')).toBe('dpmpp_2m');
+    expect(samplerByName('Euler a')).toBe('euler_a');
+    expect(samplerByName(' EULER KARRAS ')).toBe('euler_karras');
+    expect(samplerByName('PLMS')).toBe('pndm');
+    for (const name of SCHEDULER_NAMES) expect(samplerByName(schedulerLabel(name))).toBe(name);
+    for (const unknown of ['', 'dpm++', 'euler_a_karras', 'constructor', 'toString'])
+      expect(samplerByName(unknown), unknown).toBeUndefined();
   });
 
   it('the plain k-diffusion names ignore a config that asks for Karras sigmas; _karras names use them', () => {

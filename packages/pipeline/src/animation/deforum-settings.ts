@@ -1,5 +1,9 @@
 import { SdedgeError } from '../errors.ts';
-import { SCHEDULER_NAMES, type SchedulerName } from '../schedulers/create-scheduler.ts';
+import {
+  SCHEDULER_NAMES,
+  type SchedulerName,
+  samplerByName,
+} from '../schedulers/create-scheduler.ts';
 import type { ColorCoherence } from './color-match.ts';
 import type { BorderMode } from './frame-warp.ts';
 import { parseSchedule } from './parse-schedule.ts';
@@ -80,22 +84,10 @@ export const DEFORUM_DEFAULTS = {
   strength: 0.8,
 } as const;
 
+/** Deforum's own spellings, beyond our names and AUTOMATIC1111's (samplerByName). */
 const SAMPLER_NAMES: Record<string, SchedulerName> = {
   euler_ancestral: 'euler_a',
-  'euler a': 'euler_a',
-  euler: 'euler',
   klms: 'lms',
-  lms: 'lms',
-  heun: 'heun',
-  ddim: 'ddim',
-  plms: 'pndm',
-  'dpm++ 2m': 'dpmpp_2m',
-  'dpm++ 2m karras': 'dpmpp_2m_karras',
-  unipc: 'unipc',
-  lcm: 'lcm',
-  'euler karras': 'euler_karras',
-  'lms karras': 'lms_karras',
-  'heun karras': 'heun_karras',
 };
 
 const COLOR_COHERENCE: Record<string, ColorCoherence> = {
@@ -145,15 +137,11 @@ export function loadDeforumSettings(
   if (!SEED_BEHAVIORS.includes(seedBehavior))
     throw invalid('seed_behavior', `must be one of ${SEED_BEHAVIORS.join(', ')}.`);
   const samplerName = String(get('sampler'));
-  const sampler =
-    lookup(SAMPLER_NAMES, samplerName.toLowerCase()) ??
-    (SCHEDULER_NAMES.includes(samplerName as SchedulerName)
-      ? (samplerName as SchedulerName)
-      : undefined);
+  const sampler = lookup(SAMPLER_NAMES, samplerName.toLowerCase()) ?? samplerByName(samplerName);
   if (!sampler)
     throw invalid(
       'sampler',
-      `"${samplerName}" is not supported; use one of ${[...Object.keys(SAMPLER_NAMES), ...SCHEDULER_NAMES].join(', ')}.`,
+      `"${samplerName}" is not supported; use one of ${[...Object.keys(SAMPLER_NAMES), ...SCHEDULER_NAMES].join(', ')} or an AUTOMATIC1111 name ("DPM++ 2M Karras").`,
     );
   const border = String(get('border'));
   if (border !== 'replicate' && border !== 'wrap')

@@ -25,7 +25,7 @@ const generation: Record<string, OptionHelp> = {
   sampler: {
     value: 'NAME',
     default: GENERATION_DEFAULTS.sampler,
-    help: `one of ${SCHEDULER_NAMES.join(', ')}; sdedge-micro draws well with ddim, euler, heun, dpmpp_2m(_karras) and euler_a (see its model card)`,
+    help: `one of ${SCHEDULER_NAMES.join(', ')}, or AUTOMATIC1111's name ("DPM++ 2M Karras"); sdedge-micro draws well with ddim, euler, heun, dpmpp_2m(_karras) and euler_a (see its model card)`,
   },
   seed: {
     value: 'N',

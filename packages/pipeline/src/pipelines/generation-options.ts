@@ -1,7 +1,11 @@
 import { SdedgeError } from '../errors.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { MAX_SEED, normalizeSeed } from '../random/seed.ts';
-import { SCHEDULER_NAMES, type SchedulerName } from '../schedulers/create-scheduler.ts';
+import {
+  SCHEDULER_NAMES,
+  type SchedulerName,
+  samplerByName,
+} from '../schedulers/create-scheduler.ts';
 import { GENERATION_BOUNDS, GENERATION_DEFAULTS } from './generation-defaults.ts';
 
 /** What a step reports to `onStep`. */
@@ -21,6 +25,7 @@ export interface CommonGenerationOptions {
   steps?: number;
   /** Classifier-free guidance scale (default 7); 1 or less skips the unconditional pass. */
   guidanceScale?: number;
+  /** Our sampler name; AUTOMATIC1111's display names are taken too, in any case ("DPM++ 2M Karras"). */
   sampler?: SchedulerName;
   /** 0..2^32-1; random when absent. Image i of a batch uses seed + i. */
   seed?: number;
@@ -110,11 +115,12 @@ export function resolveCommonOptions(
     GENERATION_BOUNDS.guidanceScale.min,
     GENERATION_BOUNDS.guidanceScale.max,
   );
-  const sampler = options.sampler ?? GENERATION_DEFAULTS.sampler;
-  if (!SCHEDULER_NAMES.includes(sampler)) {
+  const requested = options.sampler ?? GENERATION_DEFAULTS.sampler;
+  const sampler = typeof requested === 'string' ? samplerByName(requested) : undefined;
+  if (!sampler) {
     throw new SdedgeError(
       'unknown_scheduler',
-      `Unknown sampler ${JSON.stringify(sampler)}; valid samplers: ${SCHEDULER_NAMES.join(', ')}.`,
+      `Unknown sampler ${JSON.stringify(requested)}; valid samplers: ${SCHEDULER_NAMES.join(', ')} (or AUTOMATIC1111's names, such as "DPM++ 2M Karras").`,
       {
         field: 'sampler',
       },

@@ -108,6 +108,17 @@ export function createScheduler(name: SchedulerName, config?: unknown): Schedule
   return entry.create({ ...parsed, ...entry.overrides });
 }
 
+/**
+ * The sampler a person means: our name or AUTOMATIC1111's display name, in any case
+ * ("dpmpp_2m_karras", "DPM++ 2M Karras", "euler a"); undefined when it names none.
+ */
+export function samplerByName(name: string): SchedulerName | undefined {
+  const wanted = name.trim().toLowerCase();
+  return SCHEDULER_NAMES.find(
+    (known) => known === wanted || SCHEDULERS[known].label.toLowerCase() === wanted,
+  );
+}
+
 /** AUTOMATIC1111's display name of a sampler ("Euler a", "DPM++ 2M Karras", ...). */
 export function schedulerLabel(name: SchedulerName): string {
   return SCHEDULERS[name].label;
