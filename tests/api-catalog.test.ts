@@ -1,7 +1,7 @@
-import { SCHEDULER_NAMES } from '@sdedge/pipeline';
+import { SCHEDULER_NAMES, schedulerLabel } from '@sdedge/pipeline';
 import { GENERATION_BOUNDS, GENERATION_DEFAULTS } from '@sdedge/pipeline/defaults';
 import { describe, expect, it } from 'vitest';
-import { SAMPLERS } from '../apps/api/src/catalog.ts';
+import { SAMPLER_LABELS, SAMPLERS } from '../apps/api/src/catalog.ts';
 import { run } from './helpers.ts';
 
 // The worker does not bundle the pipeline, so it lists the sampler names itself; they must be
@@ -9,6 +9,7 @@ import { run } from './helpers.ts';
 describe('the API catalog', () => {
   it('accepts exactly the samplers the pipeline has', () => {
     expect([...SAMPLERS].sort()).toEqual([...SCHEDULER_NAMES].sort());
+    for (const name of SAMPLERS) expect(SAMPLER_LABELS[name], name).toBe(schedulerLabel(name));
   });
 
   it('takes its defaults and limits from the one table the pipeline and the CLI use', async () => {

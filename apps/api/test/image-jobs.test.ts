@@ -60,6 +60,22 @@ describe('POST /v1/images/*', () => {
     expect(await balanceOf(key)).toBe(99);
   });
 
+  it("takes AUTOMATIC1111's sampler names in any case and queues our name", async () => {
+    const key = await createKey({ credits: 100 });
+    for (const [given, name] of [
+      ['DPM++ 2M Karras', 'dpmpp_2m_karras'],
+      ['euler a', 'euler_a'],
+      ['HEUN_KARRAS', 'heun_karras'],
+    ]) {
+      const res = await txt2img(key, { prompt: 'x', steps: 4, sampler: given });
+      expect(res.status, given).toBe(202);
+      expect(((await res.json()) as Job).input.sampler).toBe(name);
+    }
+    const bad = await txt2img(key, { prompt: 'x', steps: 4, sampler: 'DPM++ 9M' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as ErrorBody).error.param).toBe('sampler');
+  });
+
   it('prices by steps x pixels / 512^2 x n, img2img by strength', async () => {
     const key = await createKey({ credits: 1000 });
     const big = (await (

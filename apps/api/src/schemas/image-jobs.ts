@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { GENERATION_BOUNDS, GENERATION_DEFAULTS } from '@sdedge/pipeline/defaults';
-import { DEFAULT_MODEL, SAMPLERS } from '../catalog.ts';
+import { DEFAULT_MODEL, SAMPLERS, samplerNameOf } from '../catalog.ts';
 import { ModelName } from './bounds.ts';
 import { QueueTimeout, WebhookSchema } from './common.ts';
 
@@ -27,7 +27,10 @@ export const ImageJobBase = z.object({
     .min(GENERATION_BOUNDS.guidanceScale.min)
     .max(GENERATION_BOUNDS.guidanceScale.max)
     .default(GENERATION_DEFAULTS.guidanceScale),
-  sampler: z.enum(SAMPLERS).default(GENERATION_DEFAULTS.sampler),
+  sampler: z
+    .preprocess(samplerNameOf, z.enum(SAMPLERS))
+    .default(GENERATION_DEFAULTS.sampler)
+    .openapi({ description: 'Also AUTOMATIC1111\'s name, in any case ("DPM++ 2M Karras").' }),
   seed: z
     .int()
     .min(0)

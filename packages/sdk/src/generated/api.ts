@@ -2357,6 +2357,7 @@ export interface components {
              */
             queue_timeout_seconds?: number;
             /**
+             * @description Also AUTOMATIC1111's name, in any case ("DPM++ 2M Karras").
              * @default dpmpp_2m_karras
              * @enum {string}
              */
@@ -2395,6 +2396,7 @@ export interface components {
              */
             queue_timeout_seconds?: number;
             /**
+             * @description Also AUTOMATIC1111's name, in any case ("DPM++ 2M Karras").
              * @default dpmpp_2m_karras
              * @enum {string}
              */
@@ -2550,6 +2552,7 @@ export interface components {
              */
             queue_timeout_seconds?: number;
             /**
+             * @description Also AUTOMATIC1111's name, in any case ("DPM++ 2M Karras").
              * @default dpmpp_2m_karras
              * @enum {string}
              */
