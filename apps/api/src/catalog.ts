@@ -1,3 +1,4 @@
+import { SCHEDULER_NAMES, type SchedulerName, samplerByName } from '@sdedge/pipeline/deforum';
 /** Models the API accepts (a runner names which of them it has when it leases work). */
 export const MODELS = [
   {
@@ -20,35 +21,12 @@ export type ModelId = (typeof MODELS)[number]['id'];
 export const DEFAULT_MODEL: ModelId = 'sdedge-micro';
 export const modelById = (id: string) => MODELS.find((m) => m.id === id);
 
-/** The samplers of @sdedge/pipeline, by the names the CLI and the API use, with AUTOMATIC1111's
- * labels (the worker does not bundle the pipeline; tests/api-catalog.test.ts checks both agree). */
-export const SAMPLER_LABELS = {
-  ddim: 'DDIM',
-  pndm: 'PLMS',
-  lms: 'LMS',
-  euler: 'Euler',
-  euler_a: 'Euler a',
-  heun: 'Heun',
-  dpmpp_2m: 'DPM++ 2M',
-  dpmpp_2m_karras: 'DPM++ 2M Karras',
-  unipc: 'UniPC',
-  lcm: 'LCM',
-  euler_karras: 'Euler Karras',
-  lms_karras: 'LMS Karras',
-  heun_karras: 'Heun Karras',
-} as const;
-export type SamplerName = keyof typeof SAMPLER_LABELS;
-export const SAMPLERS = Object.keys(SAMPLER_LABELS) as [SamplerName, ...SamplerName[]];
+/** The pipeline's sampler names, for the schema's enum (`@sdedge/pipeline/deforum` is bundled). */
+export const SAMPLERS = SCHEDULER_NAMES as [SchedulerName, ...SchedulerName[]];
 
 /**
  * Our name for a sampler given by our name or AUTOMATIC1111's label in any case; anything else
  * unchanged, for the schema's enum to refuse with the list of names.
  */
-export function samplerNameOf(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const wanted = value.trim().toLowerCase();
-  return (
-    SAMPLERS.find((name) => name === wanted || SAMPLER_LABELS[name].toLowerCase() === wanted) ??
-    value
-  );
-}
+export const samplerNameOf = (value: unknown): unknown =>
+  typeof value === 'string' ? (samplerByName(value) ?? value) : value;

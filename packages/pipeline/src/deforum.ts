@@ -10,3 +10,9 @@ export {
   loadDeforumSettings,
 } from './animation/deforum-settings.ts';
 export { SdedgeError } from './errors.ts';
+// The sampler names a settings file may use; the API checks image jobs' `sampler` with them too.
+export {
+  SCHEDULER_NAMES,
+  type SchedulerName,
+  samplerByName,
+} from './schedulers/create-scheduler.ts';

@@ -48,6 +48,9 @@ export interface RunnerEvent {
  */
 export const FINISHED_JOB_RETENTION_MS = 24 * 3600 * 1000;
 
+/** How soon the alarm retries an unsettled job or an unwritten D1 history row. */
+const SIDE_EFFECT_RETRY_MS = 5000;
+
 /**
  * The queue and every job's live state, in one Durable Object per shard (dispatch-shards.ts):
  * one order, one place that hands out a job's leases, so a job is leased to one runner at a time
@@ -64,9 +67,6 @@ export const FINISHED_JOB_RETENTION_MS = 24 * 3600 * 1000;
  * Side effects that leave the object (D1 history, settling credits in the Account, webhooks) run
  * after the state change is written; what fails is retried by the alarm, so nothing is lost.
  */
-/** How soon the alarm retries an unsettled job or an unwritten D1 history row. */
-const SIDE_EFFECT_RETRY_MS = 5000;
-
 export class Dispatcher extends DurableObject<Env> {
   private leaseWaiters = new Set<() => void>();
   /** Long polls told to stop (stopWaiting), by poll id, with when. */
@@ -134,7 +134,7 @@ export class Dispatcher extends DurableObject<Env> {
     // The new job adds one deadline and one pending D1 write; every earlier deadline is already
     // covered by the alarm, so there is no need to recompute them all on the request path.
     await this.alarmNoLaterThan(
-      Math.min(now + SIDE_EFFECT_RETRY_MS, now + job.queueTimeoutSeconds * 1000),
+      now + Math.min(SIDE_EFFECT_RETRY_MS, job.queueTimeoutSeconds * 1000),
     );
     return this.get(job.id);
   }
